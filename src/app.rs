@@ -1,0 +1,484 @@
+//! The REST API: routing and handlers, as one function from [`Request`] to [`Response`].
+
+use futures_util::future::join_all;
+
+use crate::api_key;
+use crate::auth::{self, Principal};
+use crate::config::Config;
+use crate::error::AuthError;
+use crate::http::{Request, Response};
+use crate::model::{
+    ApiKeyCreated, ApiKeyList, ApiKeySummary, MeResponse, PrivateKeyStatus, TokenResponse,
+    UserResponse,
+};
+use crate::password;
+use crate::ports::{Clock, Random, Store};
+use crate::private_key;
+use crate::session::{self, Exchange};
+use crate::storage::{
+    self, ApiKeyIndexRecord, ApiKeyRecord, EmailRecord, PrivateKeyRecord, Records, RefreshRecord,
+    SessionRecord, UserRecord,
+};
+use crate::token::{self, AccessClaims};
+use crate::validate::{self, check_len};
+
+/// The API's base path.
+pub const BASE_PATH: &str = "/api/v1/auth";
+
+const USER_ID_LEN: usize = 22;
+const SESSION_ID_LEN: usize = 22;
+
+/// The auth service: configuration plus the three ports.
+#[derive(Debug)]
+pub struct App<S, C, R> {
+    /// Where records live.
+    pub store: S,
+    /// What time it is.
+    pub clock: C,
+    /// Where randomness comes from.
+    pub rng: R,
+    /// The deployment's settings and secrets.
+    pub config: Config,
+}
+
+/// The API's routes, each with the methods it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Register,
+    Login,
+    Refresh,
+    Logout,
+    Me,
+    ApiKeys,
+    ApiKey(String),
+    PrivateKey,
+    Jwks,
+}
+
+impl Route {
+    fn parse(path: &str) -> Option<Self> {
+        if path == "/.well-known/jwks.json" {
+            return Some(Self::Jwks);
+        }
+        let rest = path.strip_prefix(BASE_PATH)?;
+        Some(match rest {
+            "/register" => Self::Register,
+            "/login" => Self::Login,
+            "/refresh" => Self::Refresh,
+            "/logout" => Self::Logout,
+            "/me" => Self::Me,
+            "/api-keys" => Self::ApiKeys,
+            "/private-key" => Self::PrivateKey,
+            "/.well-known/jwks.json" => Self::Jwks,
+            _ => {
+                let id = rest.strip_prefix("/api-keys/")?;
+                if id.is_empty() || id.contains('/') {
+                    return None;
+                }
+                Self::ApiKey(id.to_owned())
+            }
+        })
+    }
+
+    fn methods(&self) -> &'static [&'static str] {
+        match self {
+            Self::Register | Self::Login | Self::Refresh | Self::Logout => &["POST"],
+            Self::Me | Self::Jwks => &["GET"],
+            Self::ApiKeys => &["GET", "POST"],
+            Self::ApiKey(_) => &["DELETE"],
+            Self::PrivateKey => &["GET", "PUT", "DELETE"],
+        }
+    }
+}
+
+impl<S: Store, C: Clock, R: Random> App<S, C, R> {
+    /// Serves one request. Never panics on client input; every error becomes a response.
+    pub async fn handle(&self, req: Request) -> Response {
+        match self.route(&req).await {
+            Ok(response) => response,
+            Err(err) => err.into_response(),
+        }
+    }
+
+    async fn route(&self, req: &Request) -> Result<Response, AuthError> {
+        let route = Route::parse(&req.path).ok_or(AuthError::NotFound("Not Found"))?;
+        let method = req.method.as_str();
+        if !route.methods().contains(&method) {
+            return Err(AuthError::MethodNotAllowed(route.methods()));
+        }
+        match (route, method) {
+            (Route::Register, _) => self.register(req).await,
+            (Route::Login, _) => self.login(req).await,
+            (Route::Refresh, _) => self.refresh(req).await,
+            (Route::Jwks, _) => Ok(Response::json(200, &token::jwks([&self.config.signing_key]))
+                .with_header("cache-control", "public, max-age=300")),
+            (route, method) => {
+                let principal = auth::authenticate(self, req).await?;
+                match (route, method) {
+                    (Route::Logout, _) => self.logout(&principal).await,
+                    (Route::Me, _) => self.me(&principal).await,
+                    (Route::ApiKeys, "GET") => self.list_api_keys(&principal).await,
+                    (Route::ApiKeys, _) => self.create_api_key(&principal, req).await,
+                    (Route::ApiKey(id), _) => self.revoke_api_key(&principal, &id).await,
+                    (Route::PrivateKey, "GET") => self.private_key_status(&principal).await,
+                    (Route::PrivateKey, "PUT") => self.put_private_key(&principal, req).await,
+                    (Route::PrivateKey, _) => self.delete_private_key(&principal).await,
+                    _ => Err(AuthError::NotFound("Not Found")),
+                }
+            }
+        }
+    }
+
+    fn records(&self) -> Records<'_, S> {
+        Records::new(&self.store)
+    }
+
+    async fn register(&self, req: &Request) -> Result<Response, AuthError> {
+        let mut body = validate::json_body(req)?;
+        let email = body.required_str("email");
+        let password = body.required_str("password");
+        let name = body.optional_str("name");
+        let email = email.and_then(|raw| {
+            let normalized = validate::normalize_email(&raw);
+            if normalized.is_none() {
+                body.reject("email", "value is not a valid email address", "value_error");
+            }
+            normalized
+        });
+        if let Some(password) = &password {
+            check_len(&mut body, "password", password, 8, 256);
+        }
+        if let Some(name) = &name {
+            check_len(&mut body, "name", name, 1, 100);
+        }
+        body.finish()?;
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(AuthError::Internal("validated fields missing".into()));
+        };
+
+        let records = self.records();
+        let email_key = storage::email_key(&email);
+        if records.get::<EmailRecord>(&email_key).await?.is_some() {
+            return Err(AuthError::Conflict("A user with this email already exists"));
+        }
+        let now = self.clock.now();
+        let user = UserRecord {
+            id: crate::base62::random(&self.rng, USER_ID_LEN)?,
+            email,
+            name,
+            password_hash: password::hash_password(self.config.password, &password, &self.rng)?,
+            created_at: now.timestamp(),
+        };
+        // The user first: an email record never points at a missing user.
+        records.put(&storage::user_key(&user.id), &user, None, now).await?;
+        let owner = EmailRecord {
+            user_id: user.id.clone(),
+        };
+        records.put(&email_key, &owner, None, now).await?;
+        Ok(Response::json(201, &UserResponse::from(&user)))
+    }
+
+    async fn login(&self, req: &Request) -> Result<Response, AuthError> {
+        let mut body = validate::json_body(req)?;
+        let email = body.required_str("email");
+        let password = body.required_str("password");
+        body.finish()?;
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(AuthError::Internal("validated fields missing".into()));
+        };
+
+        let records = self.records();
+        let email = email.trim().to_lowercase();
+        let owner: Option<EmailRecord> = records.get(&storage::email_key(&email)).await?;
+        let user: Option<UserRecord> = match owner {
+            Some(owner) => records.get(&storage::user_key(&owner.user_id)).await?,
+            None => None,
+        };
+        let Some(mut user) = user else {
+            // Spend what a real check would, so that timing does not tell which emails exist.
+            password::hash_password(self.config.password, &password, &self.rng)?;
+            return Err(AuthError::InvalidLogin);
+        };
+        if !password::verify_password(&user.password_hash, &password) {
+            return Err(AuthError::InvalidLogin);
+        }
+        let now = self.clock.now();
+        if password::needs_rehash(&user.password_hash, self.config.password) {
+            user.password_hash = password::hash_password(self.config.password, &password, &self.rng)?;
+            records.put(&storage::user_key(&user.id), &user, None, now).await?;
+        }
+        let session_id = crate::base62::random(&self.rng, SESSION_ID_LEN)?;
+        let session = SessionRecord {
+            user_id: user.id.clone(),
+            revoked: false,
+            created_at: now.timestamp(),
+            expires_at: now.timestamp() + self.config.refresh_ttl_secs,
+        };
+        records
+            .put(&storage::session_key(&session_id), &session, Some(session.expires_at), now)
+            .await?;
+        self.issue_tokens(&session_id, &session).await
+    }
+
+    /// A new access token and refresh token for a live session.
+    async fn issue_tokens(
+        &self,
+        session_id: &str,
+        session: &SessionRecord,
+    ) -> Result<Response, AuthError> {
+        let now = self.clock.now();
+        let refresh = session::generate(&self.rng)?;
+        let record = RefreshRecord {
+            session_id: session_id.to_owned(),
+            user_id: session.user_id.clone(),
+            hash: api_key::hash_secret(&self.config.pepper, refresh.token.expose()),
+            expires_at: session.expires_at,
+            spent_at: None,
+        };
+        self.records()
+            .put(&storage::refresh_key(&refresh.id), &record, Some(record.expires_at), now)
+            .await?;
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            sub: session.user_id.clone(),
+            aud: self.config.audience.clone(),
+            sid: session_id.to_owned(),
+            jti: crate::base62::random(&self.rng, 16)?,
+        };
+        let access_token =
+            token::issue_access(&self.config.signing_key, claims, now, self.config.access_ttl_secs);
+        let body = TokenResponse {
+            access_token,
+            refresh_token: refresh.token.expose().clone(),
+            token_type: "bearer".into(),
+            expires_in: self.config.access_ttl_secs,
+        };
+        Ok(Response::json(200, &body).with_header("cache-control", "no-store"))
+    }
+
+    async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
+        let mut body = validate::json_body(req)?;
+        let presented = body.required_str("refresh_token");
+        body.finish()?;
+        let presented = presented.unwrap_or_default();
+
+        let invalid = AuthError::InvalidToken("invalid refresh token");
+        let token_id = session::parse(&presented).ok_or(invalid.clone())?;
+        let records = self.records();
+        let token_key = storage::refresh_key(token_id);
+        let mut record: RefreshRecord = records.get(&token_key).await?.ok_or(invalid.clone())?;
+        let hash = api_key::hash_secret(&self.config.pepper, &presented);
+        let matches: bool = subtle::ConstantTimeEq::ct_eq(hash.as_bytes(), record.hash.as_bytes()).into();
+        if !matches {
+            return Err(invalid);
+        }
+        let session_key = storage::session_key(&record.session_id);
+        let mut session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
+        let now = self.clock.now();
+        if session.revoked {
+            return Err(AuthError::InvalidToken("session has ended"));
+        }
+        match session::exchange(&record, now.timestamp(), self.config.refresh_grace_secs) {
+            Exchange::Expired => Err(AuthError::InvalidToken("refresh token expired")),
+            Exchange::Reuse => {
+                session.revoked = true;
+                records.put(&session_key, &session, Some(session.expires_at), now).await?;
+                Err(AuthError::InvalidToken("refresh token reused; session revoked"))
+            }
+            Exchange::Rotate => {
+                record.spent_at = Some(now.timestamp());
+                records.put(&token_key, &record, Some(record.expires_at), now).await?;
+                self.issue_tokens(&record.session_id, &session).await
+            }
+            Exchange::WithinGrace => self.issue_tokens(&record.session_id, &session).await,
+        }
+    }
+
+    async fn logout(&self, principal: &Principal) -> Result<Response, AuthError> {
+        if let Some(session_id) = &principal.session_id {
+            let records = self.records();
+            let key = storage::session_key(session_id);
+            if let Some(mut session) = records.get::<SessionRecord>(&key).await? {
+                session.revoked = true;
+                let now = self.clock.now();
+                records.put(&key, &session, Some(session.expires_at), now).await?;
+            }
+        }
+        Ok(Response::empty(204))
+    }
+
+    async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {
+        self.records()
+            .get(&storage::user_key(&principal.user_id))
+            .await?
+            .ok_or(AuthError::InvalidToken("user no longer exists"))
+    }
+
+    async fn me(&self, principal: &Principal) -> Result<Response, AuthError> {
+        let user = self.user(principal).await?;
+        Ok(Response::json(
+            200,
+            &MeResponse {
+                user: UserResponse::from(&user),
+                auth_scheme: principal.scheme,
+            },
+        ))
+    }
+
+    async fn list_api_keys(&self, principal: &Principal) -> Result<Response, AuthError> {
+        principal.require_interactive()?;
+        let records = self.records();
+        let prefix = storage::user_api_keys_prefix(&principal.user_id);
+        let ids = records.list(&prefix).await?;
+        let lookups = ids.iter().map(|index_key| {
+            let key_id = &index_key[prefix.len()..];
+            let records = &records;
+            async move { records.get::<ApiKeyRecord>(&storage::api_key_key(key_id)).await }
+        });
+        let mut keys = Vec::with_capacity(ids.len());
+        for record in join_all(lookups).await {
+            // A key revoked between the list and the read is simply not listed.
+            if let Some(record) = record? {
+                if record.user_id == principal.user_id {
+                    keys.push(record);
+                }
+            }
+        }
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let keys = keys.iter().map(ApiKeySummary::from).collect();
+        Ok(Response::json(200, &ApiKeyList { keys }))
+    }
+
+    async fn create_api_key(
+        &self,
+        principal: &Principal,
+        req: &Request,
+    ) -> Result<Response, AuthError> {
+        principal.require_interactive()?;
+        let mut body = validate::json_body(req)?;
+        let name = body.required_str("name");
+        let scopes = body.optional_str_list("scopes").unwrap_or_default();
+        let days = body.optional_int("expires_in_days", 1, 3650);
+        if let Some(name) = &name {
+            check_len(&mut body, "name", name, 1, 100);
+        }
+        if scopes.len() > 32 {
+            body.reject("scopes", "List should have at most 32 items", "too_long");
+        }
+        let scope_ok = |s: &String| {
+            (1..=64).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b":._-*".contains(&b))
+        };
+        if !scopes.iter().all(scope_ok) {
+            body.reject("scopes", "Scopes are 1-64 characters of a-z A-Z 0-9 : . _ - *", "value_error");
+        }
+        body.finish()?;
+        let name = name.unwrap_or_default();
+
+        let now = self.clock.now();
+        let new = api_key::generate(&self.rng)?;
+        let record = ApiKeyRecord {
+            id: new.id.clone(),
+            user_id: principal.user_id.clone(),
+            name,
+            hash: api_key::hash_secret(&self.config.pepper, new.key.expose()),
+            last4: api_key::last4(new.key.expose()),
+            scopes,
+            created_at: now.timestamp(),
+            expires_at: days.map(|d| now.timestamp() + d * 86_400),
+            last_used_at: None,
+        };
+        let records = self.records();
+        records
+            .put(&storage::api_key_key(&record.id), &record, record.expires_at, now)
+            .await?;
+        let index_key = format!("{}{}", storage::user_api_keys_prefix(&record.user_id), record.id);
+        let index = ApiKeyIndexRecord {
+            key_id: record.id.clone(),
+        };
+        records.put(&index_key, &index, record.expires_at, now).await?;
+        let summary = ApiKeySummary::from(&record);
+        let created = ApiKeyCreated {
+            id: summary.id,
+            name: summary.name,
+            key: new.key.expose().clone(),
+            prefix: summary.prefix,
+            last4: summary.last4,
+            scopes: summary.scopes,
+            created_at: summary.created_at,
+            expires_at: summary.expires_at,
+        };
+        Ok(Response::json(201, &created).with_header("cache-control", "no-store"))
+    }
+
+    async fn revoke_api_key(&self, principal: &Principal, key_id: &str) -> Result<Response, AuthError> {
+        principal.require_interactive()?;
+        let records = self.records();
+        let not_found = AuthError::NotFound("API key not found");
+        if key_id.len() != api_key::ID_LEN || !crate::base62::is_base62(key_id) {
+            return Err(not_found);
+        }
+        let key = storage::api_key_key(key_id);
+        let record: ApiKeyRecord = records.get(&key).await?.ok_or(not_found.clone())?;
+        if record.user_id != principal.user_id {
+            return Err(not_found);
+        }
+        // The key record first: once it is gone the key no longer authenticates.
+        records.delete(&key).await?;
+        let index_key = format!("{}{}", storage::user_api_keys_prefix(&record.user_id), record.id);
+        records.delete(&index_key).await?;
+        Ok(Response::empty(204))
+    }
+
+    async fn private_key_record(&self, user_id: &str) -> Result<Option<PrivateKeyRecord>, AuthError> {
+        self.records().get(&storage::private_key_key(user_id)).await
+    }
+
+    async fn private_key_status(&self, principal: &Principal) -> Result<Response, AuthError> {
+        let record = self.private_key_record(&principal.user_id).await?;
+        Ok(Response::json(200, &PrivateKeyStatus::from(record.as_ref())))
+    }
+
+    async fn put_private_key(&self, principal: &Principal, req: &Request) -> Result<Response, AuthError> {
+        principal.require_interactive()?;
+        let mut body = validate::json_body(req)?;
+        let key = match body.raw("private_key") {
+            None => {
+                body.reject("private_key", "Field required", "missing");
+                None
+            }
+            Some(value) => match private_key::normalize(value) {
+                Ok(key) => Some(key),
+                Err(msg) => {
+                    body.reject("private_key", msg, "value_error");
+                    None
+                }
+            },
+        };
+        body.finish()?;
+        let Some(key) = key else {
+            return Err(AuthError::Internal("validated fields missing".into()));
+        };
+        let now = self.clock.now();
+        let previous = self.private_key_record(&principal.user_id).await?;
+        let sealed = private_key::seal(&self.config.private_key_kek, &principal.user_id, &key, &self.rng)?;
+        let record = PrivateKeyRecord {
+            sealed,
+            created_at: previous.map_or(now.timestamp(), |p| p.created_at),
+            updated_at: now.timestamp(),
+        };
+        self.records()
+            .put(&storage::private_key_key(&principal.user_id), &record, None, now)
+            .await?;
+        Ok(Response::json(200, &PrivateKeyStatus::from(Some(&record))))
+    }
+
+    async fn delete_private_key(&self, principal: &Principal) -> Result<Response, AuthError> {
+        principal.require_interactive()?;
+        self.records()
+            .delete(&storage::private_key_key(&principal.user_id))
+            .await?;
+        Ok(Response::empty(204))
+    }
+}

@@ -1,0 +1,219 @@
+//! Who is calling: turning an `Authorization: Bearer ...` header into a [`Principal`].
+//!
+//! Three schemes share the header. [`classify`] tells them apart by shape alone: `sk-` is an
+//! API key, three dot-separated parts a JWT. A JWT is then dispatched on its (still
+//! unverified) `iss`: ours is verified against our signing keys; any other issuer goes to
+//! [`verify_external`], the one place where the OAuth2 identity-provider scheme plugs in.
+
+use jwt_compact::UntrustedToken;
+use serde::{Deserialize, Serialize};
+
+use crate::api_key::{self, ApiKeyFormatError};
+use crate::app::App;
+use crate::error::AuthError;
+use crate::http::Request;
+use crate::ports::{Clock, Random, Store};
+use crate::storage::{self, ApiKeyRecord, Records, SessionRecord};
+use crate::token::{self, Expectations};
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// Our own access token.
+    Jwt,
+    /// An `sk-` API key.
+    ApiKey,
+    /// A token from the external identity provider.
+    Oauth2,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: String,
+    /// The scheme of the credential.
+    pub scheme: Scheme,
+    /// The session of an access token (what logout revokes).
+    pub session_id: Option<String>,
+    /// The API key used, if any.
+    pub api_key_id: Option<String>,
+    /// Scopes of the credential (an API key's; empty for interactive logins, which may do
+    /// everything their user may).
+    pub scopes: Vec<String>,
+}
+
+impl Principal {
+    /// Refuses API keys (403): managing API keys and private keys needs an interactive login.
+    pub fn require_interactive(&self) -> Result<(), AuthError> {
+        match self.scheme {
+            Scheme::Jwt | Scheme::Oauth2 => Ok(()),
+            Scheme::ApiKey => Err(AuthError::Forbidden(
+                "This endpoint needs a JWT or OAuth2 token, not an API key",
+            )),
+        }
+    }
+}
+
+/// A bearer credential, told apart by its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// Starts with `sk-`.
+    ApiKey(&'a str),
+    /// Three dot-separated parts.
+    Jwt(&'a str),
+}
+
+/// Tells an API key from a JWT without verifying either; `None` for anything else.
+pub fn classify(credential: &str) -> Option<Credential<'_>> {
+    if credential.starts_with(api_key::PREFIX) {
+        Some(Credential::ApiKey(credential))
+    } else if credential.split('.').count() == 3 {
+        Some(Credential::Jwt(credential))
+    } else {
+        None
+    }
+}
+
+/// The credential of `Authorization: Bearer <credential>`.
+pub fn bearer(req: &Request) -> Result<&str, AuthError> {
+    let header = req.header("authorization").ok_or(AuthError::MissingCredentials)?;
+    let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::MissingCredentials)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::MissingCredentials);
+    }
+    match credential.trim() {
+        "" => Err(AuthError::MissingCredentials),
+        credential => Ok(credential),
+    }
+}
+
+/// Authenticates the request's bearer credential, whatever its scheme.
+pub async fn authenticate<S: Store, C: Clock, R: Random>(
+    app: &App<S, C, R>,
+    req: &Request,
+) -> Result<Principal, AuthError> {
+    match classify(bearer(req)?) {
+        Some(Credential::ApiKey(key)) => authenticate_api_key(app, key).await,
+        Some(Credential::Jwt(token)) => match unverified_issuer(token) {
+            Some(iss) if iss == app.config.issuer => authenticate_access_token(app, token).await,
+            Some(_) => verify_external(app, token).await,
+            None => Err(AuthError::InvalidToken(token::TokenError::Malformed.message())),
+        },
+        None => Err(AuthError::InvalidToken("unrecognized credential")),
+    }
+}
+
+/// The `iss` claim of a token whose signature has not been checked: only for dispatch.
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: String,
+    }
+    let untrusted = UntrustedToken::new(token).ok()?;
+    let claims = untrusted.deserialize_claims_unchecked::<Issuer>().ok()?;
+    Some(claims.custom.iss)
+}
+
+/// Tokens from other issuers: the OAuth2 identity-provider scheme. No provider is configured
+/// yet, so every such token is refused.
+async fn verify_external<S: Store, C: Clock, R: Random>(
+    _app: &App<S, C, R>,
+    _token: &str,
+) -> Result<Principal, AuthError> {
+    Err(AuthError::InvalidToken("token issuer is not trusted"))
+}
+
+async fn authenticate_access_token<S: Store, C: Clock, R: Random>(
+    app: &App<S, C, R>,
+    token: &str,
+) -> Result<Principal, AuthError> {
+    let now = app.clock.now();
+    let expect = Expectations {
+        issuer: &app.config.issuer,
+        audience: &app.config.audience,
+    };
+    let verified = token::verify_access([&app.config.signing_key], token, &expect, now)
+        .map_err(|err| AuthError::InvalidToken(err.message()))?;
+    let claims = verified.claims;
+    let records = Records::new(&app.store);
+    let session: Option<SessionRecord> = records.get(&storage::session_key(&claims.sid)).await?;
+    match session {
+        Some(s) if !s.revoked && s.user_id == claims.sub && s.expires_at > now.timestamp() => {
+            Ok(Principal {
+                user_id: claims.sub,
+                scheme: Scheme::Jwt,
+                session_id: Some(claims.sid),
+                api_key_id: None,
+                scopes: Vec::new(),
+            })
+        }
+        _ => Err(AuthError::InvalidToken("session has ended")),
+    }
+}
+
+/// `last_used_at` is written at most this often, to spare KV's one write per second per key.
+const LAST_USED_RESOLUTION_SECS: i64 = 60;
+
+async fn authenticate_api_key<S: Store, C: Clock, R: Random>(
+    app: &App<S, C, R>,
+    key: &str,
+) -> Result<Principal, AuthError> {
+    // Format and checksum first: a mistyped key costs no store read.
+    let key_id = api_key::parse(key).map_err(|err| match err {
+        ApiKeyFormatError::Malformed => AuthError::InvalidToken("malformed API key"),
+        ApiKeyFormatError::BadChecksum => AuthError::InvalidToken("API key checksum mismatch"),
+    })?;
+    let records = Records::new(&app.store);
+    let stored_key = storage::api_key_key(key_id);
+    let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
+    let invalid = AuthError::InvalidToken("invalid API key");
+    let Some(mut record) = record else {
+        return Err(invalid);
+    };
+    let presented = api_key::hash_secret(&app.config.pepper, key);
+    let matches: bool = subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), record.hash.as_bytes()).into();
+    if !matches {
+        return Err(invalid);
+    }
+    let at = app.clock.now();
+    let now = at.timestamp();
+    if record.expires_at.is_some_and(|at| now >= at) {
+        return Err(AuthError::InvalidToken("API key expired"));
+    }
+    if record.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECS) {
+        record.last_used_at = Some(now);
+        records.put(&stored_key, &record, record.expires_at, at).await?;
+    }
+    Ok(Principal {
+        user_id: record.user_id,
+        scheme: Scheme::ApiKey,
+        session_id: None,
+        api_key_id: Some(record.id),
+        scopes: record.scopes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_classified_by_shape() {
+        assert_eq!(classify("sk-abc"), Some(Credential::ApiKey("sk-abc")));
+        assert_eq!(classify("eyJ.a.b"), Some(Credential::Jwt("eyJ.a.b")));
+        assert_eq!(classify("abc"), None);
+        assert_eq!(classify("a.b"), None);
+    }
+
+    #[test]
+    fn bearer_needs_the_bearer_scheme_and_a_credential() {
+        let req = |h: &str| Request::new("GET", "/").with_header("Authorization", h);
+        assert_eq!(bearer(&req("Bearer abc")), Ok("abc"));
+        assert_eq!(bearer(&req("bearer  abc ")), Ok("abc"));
+        assert_eq!(bearer(&req("Basic abc")), Err(AuthError::MissingCredentials));
+        assert_eq!(bearer(&req("Bearer ")), Err(AuthError::MissingCredentials));
+        assert_eq!(bearer(&Request::new("GET", "/")), Err(AuthError::MissingCredentials));
+    }
+}

@@ -1,0 +1,142 @@
+//! Configuration: vars and secrets, parsed and checked once, by name.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::password::PasswordParams;
+use crate::secret::Secret;
+use crate::token::SigningKey;
+
+/// Everything the core needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `iss` of our tokens (`JWT_ISSUER`).
+    pub issuer: String,
+    /// `aud` of our tokens (`JWT_AUDIENCE`).
+    pub audience: String,
+    /// Access-token lifetime (`ACCESS_TOKEN_TTL_SECS`, default 900).
+    pub access_ttl_secs: i64,
+    /// Session lifetime from login; refresh tokens never outlive it
+    /// (`REFRESH_TOKEN_TTL_SECS`, default 30 days).
+    pub refresh_ttl_secs: i64,
+    /// How long a spent refresh token may still be presented (by a client racing itself)
+    /// before it counts as reuse and revokes its family (`REFRESH_REUSE_GRACE_SECS`, default 10).
+    pub refresh_grace_secs: i64,
+    /// argon2id parameters for new hashes (`ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`,
+    /// `ARGON2_PARALLELISM`; default OWASP's m=19 MiB, t=2, p=1).
+    pub password: PasswordParams,
+    /// Signs our access tokens (`JWT_SIGNING_KEY`: base64 of a 32-byte Ed25519 seed).
+    pub signing_key: SigningKey,
+    /// Encrypts private keys at rest (`PRIVATE_KEY_ENCRYPTION_KEY`: base64 of 32 bytes).
+    pub private_key_kek: Secret<Vec<u8>>,
+    /// HMAC key for API-key and refresh-token hashes (`API_KEY_PEPPER`: base64, 32+ bytes).
+    pub pepper: Secret<Vec<u8>>,
+}
+
+/// A missing or malformed setting, by name. Never includes a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the configuration through `lookup`, which returns a var or secret by name.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is not set")))
+        };
+        let number = |name: &str, default: i64, min: i64| -> Result<i64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(ConfigError(format!("{name} must be an integer >= {min}"))),
+                },
+            }
+        };
+        let secret_bytes = |name: &str, min_len: usize, max_len: usize| {
+            let decoded = STANDARD
+                .decode(required(name)?.trim())
+                .map_err(|_| ConfigError(format!("{name} must be standard base64")))?;
+            if decoded.len() < min_len || decoded.len() > max_len {
+                return Err(ConfigError(format!(
+                    "{name} must decode to {min_len}..={max_len} bytes"
+                )));
+            }
+            Ok(Secret::new(decoded))
+        };
+        let small = |n: i64| u32::try_from(n).map_err(|_| ConfigError("too large".into()));
+
+        let seed = secret_bytes("JWT_SIGNING_KEY", 32, 32)?;
+        let signing_key = SigningKey::from_seed(seed.expose())
+            .ok_or_else(|| ConfigError("JWT_SIGNING_KEY must be a 32-byte seed".into()))?;
+        Ok(Self {
+            issuer: required("JWT_ISSUER")?,
+            audience: required("JWT_AUDIENCE")?,
+            access_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 900, 60)?,
+            refresh_ttl_secs: number("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600, 120)?,
+            refresh_grace_secs: number("REFRESH_REUSE_GRACE_SECS", 10, 0)?,
+            password: PasswordParams {
+                memory_kib: small(number("ARGON2_MEMORY_KIB", 19 * 1024, 8)?)?,
+                iterations: small(number("ARGON2_ITERATIONS", 2, 1)?)?,
+                parallelism: small(number("ARGON2_PARALLELISM", 1, 1)?)?,
+            },
+            signing_key,
+            private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
+            pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("JWT_ISSUER", "https://auth.example".to_owned()),
+            ("JWT_AUDIENCE", "edge-auth".to_owned()),
+            ("JWT_SIGNING_KEY", STANDARD.encode([1u8; 32])),
+            ("PRIVATE_KEY_ENCRYPTION_KEY", STANDARD.encode([2u8; 32])),
+            ("API_KEY_PEPPER", STANDARD.encode([3u8; 32])),
+        ])
+    }
+
+    #[test]
+    fn defaults_apply_to_unset_numbers() {
+        let vars = vars();
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        assert_eq!(config.access_ttl_secs, 900);
+        assert_eq!(config.password.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn missing_or_short_secret_is_named_without_its_value() {
+        let mut vars = vars();
+        vars.remove("API_KEY_PEPPER");
+        let err = Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+        assert!(err.0.contains("API_KEY_PEPPER"), "{err}");
+
+        let mut vars = self::vars();
+        vars.insert("PRIVATE_KEY_ENCRYPTION_KEY", STANDARD.encode([9u8; 16]));
+        let err = Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+        assert!(err.0.contains("PRIVATE_KEY_ENCRYPTION_KEY"), "{err}");
+        assert!(!err.0.contains(&STANDARD.encode([9u8; 16])));
+    }
+
+    #[test]
+    fn bad_number_is_refused() {
+        let mut vars = vars();
+        vars.insert("ACCESS_TOKEN_TTL_SECS", "soon".into());
+        assert!(Config::from_lookup(|k| vars.get(k).cloned()).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The one error type of the API, and the one place that maps it to HTTP.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::http::Response;
+use crate::ports::PortError;
+
+/// One part of a validation error's location, as FastAPI reports it: `["body", "email"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Loc {
+    /// A field name, or `body`/`query`/`path`.
+    Name(String),
+    /// A position: an index in a list or a byte offset in malformed JSON.
+    Index(usize),
+}
+
+/// One entry of a 422 response's `detail` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Where the error is.
+    pub loc: Vec<Loc>,
+    /// What is wrong, for a person.
+    pub msg: String,
+    /// What is wrong, for a program (FastAPI's error types: `missing`, `string_type`, ...).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl FieldError {
+    /// An error on the body field `field`.
+    pub fn body(field: &str, msg: impl Into<String>, kind: &'static str) -> Self {
+        Self {
+            loc: vec![Loc::Name("body".into()), Loc::Name(field.into())],
+            msg: msg.into(),
+            kind,
+        }
+    }
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// 422: the body or a parameter failed validation.
+    Validation(Vec<FieldError>),
+    /// 401: no credential was sent.
+    MissingCredentials,
+    /// 401: a credential was sent but is not valid; the message says why, without secrets.
+    InvalidToken(&'static str),
+    /// 401: login failed. Unknown email and wrong password both give this.
+    InvalidLogin,
+    /// 403: a valid credential that may not do this.
+    Forbidden(&'static str),
+    /// 404.
+    NotFound(&'static str),
+    /// 405, with the methods the path allows.
+    MethodNotAllowed(&'static [&'static str]),
+    /// 409.
+    Conflict(&'static str),
+    /// 413: the body is over [`crate::http::MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// 415: a body that is not JSON.
+    UnsupportedMediaType,
+    /// 500: a port failed or the configuration is broken. The text is logged, never sent.
+    Internal(String),
+}
+
+impl From<PortError> for AuthError {
+    fn from(err: PortError) -> Self {
+        Self::Internal(err.0)
+    }
+}
+
+impl AuthError {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Validation(_) => 422,
+            Self::MissingCredentials | Self::InvalidToken(_) | Self::InvalidLogin => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The response: FastAPI's shapes (`{"detail": [...]}` for 422, `{"detail": "..."}`
+    /// otherwise) and RFC 6750's `WWW-Authenticate` on 401.
+    pub fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = |msg: &str| json!({ "detail": msg });
+        match self {
+            Self::Validation(errors) => Response::json(status, &json!({ "detail": errors })),
+            Self::MissingCredentials => {
+                Response::json(status, &detail("Not authenticated"))
+                    .with_header("www-authenticate", "Bearer")
+            }
+            Self::InvalidToken(msg) => Response::json(status, &detail(msg)).with_header(
+                "www-authenticate",
+                format!("Bearer error=\"invalid_token\", error_description=\"{msg}\""),
+            ),
+            Self::InvalidLogin => Response::json(status, &detail("Incorrect email or password"))
+                .with_header("www-authenticate", "Bearer"),
+            Self::Forbidden(msg) | Self::NotFound(msg) | Self::Conflict(msg) => {
+                Response::json(status, &detail(msg))
+            }
+            Self::MethodNotAllowed(allowed) => {
+                Response::json(status, &detail("Method Not Allowed"))
+                    .with_header("allow", allowed.join(", "))
+            }
+            Self::PayloadTooLarge => {
+                Response::json(status, &detail("Request body is larger than 64 KB"))
+            }
+            Self::UnsupportedMediaType => Response::json(
+                status,
+                &detail("Content-Type must be application/json"),
+            ),
+            Self::Internal(log) => {
+                let mut response = Response::json(status, &detail("Internal Server Error"));
+                response.log = Some(log);
+                response
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_are_logged_not_sent() {
+        let response = AuthError::Internal("kv: connection reset at 10.0.0.1".into()).into_response();
+        assert_eq!(response.status, 500);
+        assert!(!String::from_utf8_lossy(&response.body).contains("10.0.0.1"));
+        assert_eq!(response.log.as_deref(), Some("kv: connection reset at 10.0.0.1"));
+    }
+
+    #[test]
+    fn invalid_token_says_so_in_www_authenticate() {
+        let response = AuthError::InvalidToken("token expired").into_response();
+        assert_eq!(response.status, 401);
+        let header = response.header("www-authenticate").unwrap();
+        assert!(header.starts_with("Bearer error=\"invalid_token\""), "{header}");
+        assert_eq!(response.json_body()["detail"], "token expired");
+    }
+
+    #[test]
+    fn validation_errors_use_fastapi_shape() {
+        let response =
+            AuthError::Validation(vec![FieldError::body("email", "Field required", "missing")])
+                .into_response();
+        assert_eq!(response.status, 422);
+        assert_eq!(
+            response.json_body(),
+            json!({"detail": [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]})
+        );
+    }
+}

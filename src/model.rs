@@ -1,0 +1,151 @@
+//! The API's response bodies: plain serde types shared by the server and its clients.
+//! Field names are the contract (see DESIGN.md); timestamps are RFC 3339 UTC strings or null.
+
+use chrono::{DateTime, SecondsFormat};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Scheme;
+use crate::storage::{ApiKeyRecord, PrivateKeyRecord, UserRecord};
+
+/// Formats Unix seconds as `2019-08-24T14:15:22Z`.
+pub fn timestamp(unix: i64) -> String {
+    DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn timestamp_opt(unix: Option<i64>) -> Option<String> {
+    unix.map(timestamp)
+}
+
+/// `POST /login` and `POST /refresh`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer {access_token}`.
+    pub access_token: String,
+    /// Exchange at `POST /refresh` for a new pair; single use.
+    pub refresh_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// `POST /register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserResponse {
+    /// User id.
+    pub id: String,
+    /// Normalized email.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&UserRecord> for UserResponse {
+    fn from(user: &UserRecord) -> Self {
+        Self {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            created_at: timestamp(user.created_at),
+        }
+    }
+}
+
+/// `GET /me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeResponse {
+    /// The user.
+    #[serde(flatten)]
+    pub user: UserResponse,
+    /// How the caller authenticated.
+    pub auth_scheme: Scheme,
+}
+
+/// One entry of `GET /api-keys`: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeySummary {
+    /// Key id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// `sk-` and the key id.
+    pub prefix: String,
+    /// The key's last four characters.
+    pub last4: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 or null.
+    pub last_used_at: Option<String>,
+    /// RFC 3339 or null.
+    pub expires_at: Option<String>,
+}
+
+impl From<&ApiKeyRecord> for ApiKeySummary {
+    fn from(key: &ApiKeyRecord) -> Self {
+        Self {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            prefix: crate::api_key::display_prefix(&key.id),
+            last4: key.last4.clone(),
+            scopes: key.scopes.clone(),
+            created_at: timestamp(key.created_at),
+            last_used_at: timestamp_opt(key.last_used_at),
+            expires_at: timestamp_opt(key.expires_at),
+        }
+    }
+}
+
+/// `GET /api-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyList {
+    /// The caller's keys, oldest first.
+    pub keys: Vec<ApiKeySummary>,
+}
+
+/// `POST /api-keys`: the only response that ever contains the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyCreated {
+    /// Key id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The whole key. Shown once: store it now.
+    pub key: String,
+    /// `sk-` and the key id.
+    pub prefix: String,
+    /// The key's last four characters.
+    pub last4: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 or null.
+    pub expires_at: Option<String>,
+}
+
+/// `GET`/`PUT /private-key`: whether a key is stored, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateKeyStatus {
+    /// Whether the user has a private key.
+    pub has_key: bool,
+    /// RFC 3339 or null.
+    pub created_at: Option<String>,
+    /// RFC 3339 or null.
+    pub updated_at: Option<String>,
+}
+
+impl From<Option<&PrivateKeyRecord>> for PrivateKeyStatus {
+    fn from(record: Option<&PrivateKeyRecord>) -> Self {
+        Self {
+            has_key: record.is_some(),
+            created_at: record.map(|r| timestamp(r.created_at)),
+            updated_at: record.map(|r| timestamp(r.updated_at)),
+        }
+    }
+}

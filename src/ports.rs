@@ -1,0 +1,70 @@
+//! The three ports the core runs on: storage, time and randomness.
+//!
+//! Workers and browsers are single-threaded, so nothing here is `Send`.
+#![allow(async_fn_in_trait)]
+
+use chrono::{DateTime, Utc};
+
+/// Workers KV refuses an expiration TTL below this many seconds.
+pub const MIN_TTL_SECS: u64 = 60;
+
+/// A port failed: the store or the RNG is unavailable. Never caused by a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortError(pub String);
+
+impl std::fmt::Display for PortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PortError {}
+
+/// A key-value store shaped like Workers KV: string values, per-key expiry, listing by prefix,
+/// no transactions and no compare-and-swap.
+pub trait Store {
+    /// The value under `key`, or `None` when absent or expired.
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError>;
+    /// Stores `value` under `key`. With `ttl_secs`, the record expires after that many
+    /// seconds, which must be at least [`MIN_TTL_SECS`].
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError>;
+    /// Removes `key`; removing an absent key is not an error.
+    async fn delete(&self, key: &str) -> Result<(), PortError>;
+    /// Every live key starting with `prefix`, in lexicographic order.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError>;
+}
+
+/// The current time.
+pub trait Clock {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// A cryptographically secure random source.
+pub trait Random {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError>;
+}
+
+/// The platform's RNG (`crypto.getRandomValues` on wasm32) through `getrandom`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
+        getrandom::fill(buf).map_err(|err| PortError(format!("random source failed: {err}")))
+    }
+}
+
+/// The host's clock. On wasm32 use the platform adapter's clock instead: `SystemTime::now()`
+/// panics on `wasm32-unknown-unknown`.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        std::time::SystemTime::now().into()
+    }
+}

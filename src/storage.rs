@@ -1,0 +1,197 @@
+//! The store layout: every key and record in one place.
+//!
+//! Shaped for Workers KV (eventually consistent, ~1 write per second per key, 60 s minimum
+//! TTL, no compare-and-swap): one record per key instead of read-modify-write lists, so
+//! concurrent writers lose nothing; a user's API keys are found by listing a key prefix. Keys
+//! carry a version (`v1:`), and every value is JSON with a `"v"` field.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::AuthError;
+use crate::ports::{Store, MIN_TTL_SECS};
+use crate::private_key::Sealed;
+
+const VERSION: u64 = 1;
+
+/// `v1:user:{id}`: a user.
+pub fn user_key(user_id: &str) -> String {
+    format!("v1:user:{user_id}")
+}
+/// `v1:email:{email}`: the user id for a normalized email.
+pub fn email_key(email: &str) -> String {
+    format!("v1:email:{email}")
+}
+/// `v1:apikey:{id}`: an API key, read once per request that presents it.
+pub fn api_key_key(key_id: &str) -> String {
+    format!("v1:apikey:{key_id}")
+}
+/// `v1:user:{user_id}:apikey:`: the prefix listing a user's API keys.
+pub fn user_api_keys_prefix(user_id: &str) -> String {
+    format!("v1:user:{user_id}:apikey:")
+}
+/// `v1:session:{id}`: a session, i.e. a refresh-token family.
+pub fn session_key(session_id: &str) -> String {
+    format!("v1:session:{session_id}")
+}
+/// `v1:refresh:{id}`: one refresh token of a family.
+pub fn refresh_key(token_id: &str) -> String {
+    format!("v1:refresh:{token_id}")
+}
+/// `v1:privkey:{user_id}`: a user's encrypted private key.
+pub fn private_key_key(user_id: &str) -> String {
+    format!("v1:privkey:{user_id}")
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// User id.
+    pub id: String,
+    /// Normalized email.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The owner of an email address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailRecord {
+    /// User id.
+    pub user_id: String,
+}
+
+/// An API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Key id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Name given by its owner.
+    pub name: String,
+    /// Peppered HMAC of the whole key.
+    pub hash: String,
+    /// Last four characters of the key.
+    pub last4: String,
+    /// Scopes granted to it.
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, if it expires.
+    pub expires_at: Option<i64>,
+    /// Unix seconds; updated at most once a minute.
+    pub last_used_at: Option<i64>,
+}
+
+/// The entry listing an API key under its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyIndexRecord {
+    /// Key id.
+    pub key_id: String,
+}
+
+/// A session: the family of refresh tokens that descend from one login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Owner.
+    pub user_id: String,
+    /// Set by logout or by reuse of a spent refresh token.
+    pub revoked: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds: no refresh token of the family outlives it.
+    pub expires_at: i64,
+}
+
+/// One refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    /// Its session.
+    pub session_id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Peppered HMAC of the whole token.
+    pub hash: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// When it was exchanged, if it was.
+    pub spent_at: Option<i64>,
+}
+
+/// A user's encrypted private key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateKeyRecord {
+    /// The key, encrypted.
+    pub sealed: Sealed,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// Typed, versioned access to a [`Store`].
+#[derive(Debug)]
+pub struct Records<'a, S> {
+    store: &'a S,
+}
+
+impl<'a, S: Store> Records<'a, S> {
+    /// Wraps a store.
+    pub fn new(store: &'a S) -> Self {
+        Self { store }
+    }
+
+    /// Reads a record; a value that is not a record of this version is an internal error.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AuthError> {
+        let Some(text) = self.store.get(key).await? else {
+            return Ok(None);
+        };
+        let corrupt = |why: &str| AuthError::Internal(format!("corrupt record {key}: {why}"));
+        let mut value: Value = serde_json::from_str(&text).map_err(|e| corrupt(&e.to_string()))?;
+        let object = value.as_object_mut().ok_or_else(|| corrupt("not an object"))?;
+        if object.remove("v").and_then(|v| v.as_u64()) != Some(VERSION) {
+            return Err(corrupt("unknown version"));
+        }
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| corrupt(&e.to_string()))
+    }
+
+    /// Writes a record. With `expires_at`, it is dropped by the store after that instant
+    /// (or after KV's 60 s minimum, whichever is later).
+    pub async fn put<T: Serialize>(
+        &self,
+        key: &str,
+        record: &T,
+        expires_at: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let mut value = serde_json::to_value(record)
+            .map_err(|e| AuthError::Internal(format!("serialize {key}: {e}")))?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("v".into(), VERSION.into());
+        }
+        let ttl = expires_at.map(|at| {
+            let secs = u64::try_from(at - now.timestamp()).unwrap_or(0);
+            secs.max(MIN_TTL_SECS)
+        });
+        Ok(self.store.put(key, &value.to_string(), ttl).await?)
+    }
+
+    /// Deletes a record.
+    pub async fn delete(&self, key: &str) -> Result<(), AuthError> {
+        Ok(self.store.delete(key).await?)
+    }
+
+    /// The keys under a prefix.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, AuthError> {
+        Ok(self.store.list(prefix).await?)
+    }
+}

@@ -1,0 +1,191 @@
+//! Test doubles for the ports: a store that enforces KV's rules, a clock that moves only when
+//! told, and a deterministic RNG. Used by this crate's tests and by embedders' tests.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::ports::{Clock, PortError, Random, Store, MIN_TTL_SECS};
+
+/// A clock that stands still until advanced. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct FixedClock(Rc<Cell<DateTime<Utc>>>);
+
+impl FixedClock {
+    /// A clock stopped at `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Rc::new(Cell::new(now)))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, secs: i64) {
+        self.0.set(self.0.get() + TimeDelta::seconds(secs));
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.get()
+    }
+}
+
+/// A deterministic RNG (SplitMix64): the same seed gives the same bytes. Never for production.
+#[derive(Debug)]
+pub struct SeqRandom(Cell<u64>);
+
+impl SeqRandom {
+    /// An RNG seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(Cell::new(seed))
+    }
+}
+
+impl Random for SeqRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
+        for chunk in buf.chunks_mut(8) {
+            let state = self.0.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            self.0.set(state);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// An in-memory [`Store`] with Workers KV's rules: a TTL below 60 s is refused, and records
+/// expire by the given clock. It counts reads, so tests can assert that none happened.
+#[derive(Debug)]
+pub struct MemoryStore {
+    clock: FixedClock,
+    records: RefCell<BTreeMap<String, (String, Option<DateTime<Utc>>)>>,
+    reads: Cell<usize>,
+}
+
+impl MemoryStore {
+    /// An empty store whose records expire by `clock`.
+    pub fn new(clock: FixedClock) -> Self {
+        Self {
+            clock,
+            records: RefCell::new(BTreeMap::new()),
+            reads: Cell::new(0),
+        }
+    }
+
+    /// How many `get`s and `list`s have been made.
+    pub fn reads(&self) -> usize {
+        self.reads.get()
+    }
+
+    /// Every live key and value, for asserting what is (not) stored.
+    pub fn dump(&self) -> Vec<(String, String)> {
+        let now = self.clock.now();
+        self.records
+            .borrow()
+            .iter()
+            .filter(|(_, (_, expiry))| expiry.is_none_or(|at| at > now))
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn live(&self, key: &str) -> Option<String> {
+        let now = self.clock.now();
+        let records = self.records.borrow();
+        let (value, expiry) = records.get(key)?;
+        expiry.is_none_or(|at| at > now).then(|| value.clone())
+    }
+}
+
+impl Store for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        self.reads.set(self.reads.get() + 1);
+        Ok(self.live(key))
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError> {
+        if key.is_empty() || key.len() > 512 {
+            return Err(PortError(format!("KV key length {} out of range", key.len())));
+        }
+        let expiry = match ttl_secs {
+            Some(ttl) if ttl < MIN_TTL_SECS => {
+                return Err(PortError(format!("KV expiration_ttl {ttl} is below 60")));
+            }
+            Some(ttl) => Some(self.clock.now() + TimeDelta::seconds(ttl as i64)),
+            None => None,
+        };
+        self.records
+            .borrow_mut()
+            .insert(key.to_owned(), (value.to_owned(), expiry));
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.records.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.reads.set(self.reads.get() + 1);
+        let now = self.clock.now();
+        Ok(self
+            .records
+            .borrow()
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter(|(_, (_, expiry))| expiry.is_none_or(|at| at > now))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+
+    fn store() -> (FixedClock, MemoryStore) {
+        let clock = FixedClock::new(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        (clock.clone(), MemoryStore::new(clock))
+    }
+
+    #[test]
+    fn ttl_below_kv_minimum_is_refused() {
+        let (_, store) = store();
+        assert!(block_on(store.put("k", "v", Some(59))).is_err());
+        assert!(block_on(store.put("k", "v", Some(60))).is_ok());
+    }
+
+    #[test]
+    fn records_expire_by_the_clock() {
+        let (clock, store) = store();
+        block_on(store.put("k", "v", Some(60))).unwrap();
+        clock.advance(59);
+        assert_eq!(block_on(store.get("k")).unwrap().as_deref(), Some("v"));
+        clock.advance(1);
+        assert_eq!(block_on(store.get("k")).unwrap(), None);
+        assert!(block_on(store.list("")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn list_returns_only_the_prefix() {
+        let (_, store) = store();
+        for key in ["a:1", "a:2", "ab", "b:1"] {
+            block_on(store.put(key, "v", None)).unwrap();
+        }
+        assert_eq!(block_on(store.list("a:")).unwrap(), ["a:1", "a:2"]);
+    }
+
+    #[test]
+    fn seq_random_is_deterministic_per_seed() {
+        let (mut a, mut b, mut c) = ([0u8; 20], [0u8; 20], [0u8; 20]);
+        SeqRandom::new(1).fill(&mut a).unwrap();
+        SeqRandom::new(1).fill(&mut b).unwrap();
+        SeqRandom::new(2).fill(&mut c).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

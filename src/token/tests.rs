@@ -1,0 +1,184 @@
+use super::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::TimeZone;
+use jwt_compact::alg::{Hs256, Hs256Key};
+
+const ISS: &str = "https://auth.example";
+const AUD: &str = "edge-auth";
+
+fn key() -> SigningKey {
+    SigningKey::from_seed(&[1u8; 32]).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
+}
+
+fn claims() -> AccessClaims {
+    AccessClaims {
+        iss: ISS.into(),
+        sub: "user-1".into(),
+        aud: AUD.into(),
+        sid: "session-1".into(),
+        jti: "token-1".into(),
+    }
+}
+
+fn expect() -> Expectations<'static> {
+    Expectations {
+        issuer: ISS,
+        audience: AUD,
+    }
+}
+
+fn verify(token: &str, at: DateTime<Utc>) -> Result<VerifiedAccess, TokenError> {
+    verify_access([&key()], token, &expect(), at)
+}
+
+/// Re-encodes a token's header or payload JSON, keeping the rest.
+fn edit(token: &str, part: usize, f: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[part]).unwrap()).unwrap();
+    f(&mut json);
+    parts[part] = URL_SAFE_NO_PAD.encode(json.to_string());
+    parts.join(".")
+}
+
+#[test]
+fn issued_token_verifies_with_its_claims() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let verified = verify(&token, now()).unwrap();
+    assert_eq!(verified.claims, claims());
+    assert_eq!(verified.expires_at, now() + TimeDelta::seconds(900));
+}
+
+#[test]
+fn expired_token_is_rejected_after_the_leeway() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let just_inside = now() + TimeDelta::seconds(900 + LEEWAY_SECS);
+    assert!(verify(&token, just_inside).is_ok());
+    let outside = just_inside + TimeDelta::seconds(1);
+    assert_eq!(verify(&token, outside).unwrap_err(), TokenError::Expired);
+}
+
+#[test]
+fn token_from_the_future_is_rejected() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let before = now() - TimeDelta::seconds(LEEWAY_SECS + 1);
+    assert_eq!(verify(&token, before).unwrap_err(), TokenError::NotYetValid);
+}
+
+#[test]
+fn wrong_issuer_and_audience_are_rejected() {
+    let mut c = claims();
+    c.iss = "https://evil.example".into();
+    let token = issue_access(&key(), c, now(), 900);
+    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::WrongIssuer);
+
+    let mut c = claims();
+    c.aud = "another-app".into();
+    let token = issue_access(&key(), c, now(), 900);
+    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::WrongAudience);
+}
+
+#[test]
+fn every_flipped_signature_bit_is_rejected() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    for bit in 0..signature.len() * 8 {
+        let mut flipped = signature.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&flipped));
+        assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::BadSignature, "bit {bit}");
+    }
+}
+
+#[test]
+fn edited_payload_is_rejected() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let forged = edit(&token, 1, |c| c["sub"] = "admin".into());
+    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::BadSignature);
+}
+
+#[test]
+fn alg_none_is_rejected() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let forged = edit(&token, 0, |h| h["alg"] = "none".into());
+    let unsigned = format!("{}.", forged.rsplit_once('.').unwrap().0);
+    assert_eq!(verify(&unsigned, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
+    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
+}
+
+#[test]
+fn hs256_signed_with_our_public_key_is_rejected() {
+    // Algorithm confusion: an attacker signs with HMAC, using the public key as the secret.
+    let public = URL_SAFE_NO_PAD
+        .decode(key().public_jwk()["x"].as_str().unwrap())
+        .unwrap();
+    let header = Header::empty()
+        .with_key_id(key().kid())
+        .with_token_type(ACCESS_TOKEN_TYPE);
+    let time = TimeOptions::new(TimeDelta::zero(), now);
+    let forged_claims =
+        Claims::new(claims()).set_duration_and_issuance(&time, TimeDelta::seconds(900));
+    let forged = Hs256
+        .token(&header, &forged_claims, &Hs256Key::new(public))
+        .unwrap();
+    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
+}
+
+#[test]
+fn unknown_or_missing_kid_is_rejected() {
+    let other = SigningKey::from_seed(&[2u8; 32]).unwrap();
+    let token = issue_access(&other, claims(), now(), 900);
+    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::UnknownKey);
+    let no_kid = edit(&issue_access(&key(), claims(), now(), 900), 0, |h| {
+        h.as_object_mut().unwrap().remove("kid");
+    });
+    assert_eq!(verify(&no_kid, now()).unwrap_err(), TokenError::UnknownKey);
+}
+
+#[test]
+fn wrong_typ_is_rejected() {
+    // Sign a token whose header says it is an ID token.
+    let header = Header::empty()
+        .with_key_id(key().kid())
+        .with_token_type("JWT");
+    let time = TimeOptions::new(TimeDelta::zero(), now);
+    let c = Claims::new(claims()).set_duration_and_issuance(&time, TimeDelta::seconds(900));
+    let token = Ed25519.token(&header, &c, key().secret()).unwrap();
+    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::WrongType);
+}
+
+#[test]
+fn token_without_expiry_is_rejected() {
+    let header = Header::empty()
+        .with_key_id(key().kid())
+        .with_token_type(ACCESS_TOKEN_TYPE);
+    let token = Ed25519.token(&header, &Claims::new(claims()), key().secret()).unwrap();
+    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::MissingExpiry);
+}
+
+#[test]
+fn garbage_and_truncated_tokens_are_malformed() {
+    let token = issue_access(&key(), claims(), now(), 900);
+    let cases = [
+        String::new(),
+        "abc".into(),
+        "a.b.c".into(),
+        token[..token.len() / 2].to_owned(),
+        token.split('.').take(2).collect::<Vec<_>>().join("."),
+        format!("{token}.extra"),
+        "eyJhbGciOiJFZERTQSJ9.bm90IGpzb24.c2ln".into(),
+    ];
+    for case in cases {
+        let err = verify(&case, now()).unwrap_err();
+        assert!(
+            matches!(err, TokenError::Malformed | TokenError::UnknownKey | TokenError::BadSignature),
+            "{case:?}: {err:?}"
+        );
+    }
+}

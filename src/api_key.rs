@@ -56,7 +56,9 @@ pub fn generate(rng: &impl Random) -> Result<NewApiKey, PortError> {
 
 /// Checks the format and checksum of `key` offline and returns its id.
 pub fn parse(key: &str) -> Result<&str, ApiKeyFormatError> {
-    let rest = key.strip_prefix(PREFIX).ok_or(ApiKeyFormatError::Malformed)?;
+    let rest = key
+        .strip_prefix(PREFIX)
+        .ok_or(ApiKeyFormatError::Malformed)?;
     if key.len() != KEY_LEN || !base62::is_base62(rest) {
         return Err(ApiKeyFormatError::Malformed);
     }
@@ -120,7 +122,11 @@ mod tests {
             let mut typo = key.clone().into_bytes();
             typo[i] = if typo[i] == b'a' { b'b' } else { b'a' };
             let typo = String::from_utf8(typo).unwrap();
-            assert_eq!(parse(&typo), Err(ApiKeyFormatError::BadChecksum), "position {i}");
+            assert_eq!(
+                parse(&typo),
+                Err(ApiKeyFormatError::BadChecksum),
+                "position {i}"
+            );
         }
     }
 

@@ -110,8 +110,10 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             (Route::Register, _) => self.register(req).await,
             (Route::Login, _) => self.login(req).await,
             (Route::Refresh, _) => self.refresh(req).await,
-            (Route::Jwks, _) => Ok(Response::json(200, &token::jwks([&self.config.signing_key]))
-                .with_header("cache-control", "public, max-age=300")),
+            (Route::Jwks, _) => Ok(
+                Response::json(200, &token::jwks([&self.config.signing_key]))
+                    .with_header("cache-control", "public, max-age=300"),
+            ),
             (route, method) => {
                 let principal = auth::authenticate(self, req).await?;
                 match (route, method) {
@@ -170,7 +172,9 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             created_at: now.timestamp(),
         };
         // The user first: an email record never points at a missing user.
-        records.put(&storage::user_key(&user.id), &user, None, now).await?;
+        records
+            .put(&storage::user_key(&user.id), &user, None, now)
+            .await?;
         let owner = EmailRecord {
             user_id: user.id.clone(),
         };
@@ -204,8 +208,11 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         }
         let now = self.clock.now();
         if password::needs_rehash(&user.password_hash, self.config.password) {
-            user.password_hash = password::hash_password(self.config.password, &password, &self.rng)?;
-            records.put(&storage::user_key(&user.id), &user, None, now).await?;
+            user.password_hash =
+                password::hash_password(self.config.password, &password, &self.rng)?;
+            records
+                .put(&storage::user_key(&user.id), &user, None, now)
+                .await?;
         }
         let session_id = crate::base62::random(&self.rng, SESSION_ID_LEN)?;
         let session = SessionRecord {
@@ -215,7 +222,12 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             expires_at: now.timestamp() + self.config.refresh_ttl_secs,
         };
         records
-            .put(&storage::session_key(&session_id), &session, Some(session.expires_at), now)
+            .put(
+                &storage::session_key(&session_id),
+                &session,
+                Some(session.expires_at),
+                now,
+            )
             .await?;
         self.issue_tokens(&session_id, &session).await
     }
@@ -236,7 +248,12 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             spent_at: None,
         };
         self.records()
-            .put(&storage::refresh_key(&refresh.id), &record, Some(record.expires_at), now)
+            .put(
+                &storage::refresh_key(&refresh.id),
+                &record,
+                Some(record.expires_at),
+                now,
+            )
             .await?;
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
@@ -245,8 +262,12 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             sid: session_id.to_owned(),
             jti: crate::base62::random(&self.rng, 16)?,
         };
-        let access_token =
-            token::issue_access(&self.config.signing_key, claims, now, self.config.access_ttl_secs);
+        let access_token = token::issue_access(
+            &self.config.signing_key,
+            claims,
+            now,
+            self.config.access_ttl_secs,
+        );
         let body = TokenResponse {
             access_token,
             refresh_token: refresh.token.expose().clone(),
@@ -268,7 +289,8 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         let token_key = storage::refresh_key(token_id);
         let mut record: RefreshRecord = records.get(&token_key).await?.ok_or(invalid.clone())?;
         let hash = api_key::hash_secret(&self.config.pepper, &presented);
-        let matches: bool = subtle::ConstantTimeEq::ct_eq(hash.as_bytes(), record.hash.as_bytes()).into();
+        let matches: bool =
+            subtle::ConstantTimeEq::ct_eq(hash.as_bytes(), record.hash.as_bytes()).into();
         if !matches {
             return Err(invalid);
         }
@@ -282,12 +304,18 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             Exchange::Expired => Err(AuthError::InvalidToken("refresh token expired")),
             Exchange::Reuse => {
                 session.revoked = true;
-                records.put(&session_key, &session, Some(session.expires_at), now).await?;
-                Err(AuthError::InvalidToken("refresh token reused; session revoked"))
+                records
+                    .put(&session_key, &session, Some(session.expires_at), now)
+                    .await?;
+                Err(AuthError::InvalidToken(
+                    "refresh token reused; session revoked",
+                ))
             }
             Exchange::Rotate => {
                 record.spent_at = Some(now.timestamp());
-                records.put(&token_key, &record, Some(record.expires_at), now).await?;
+                records
+                    .put(&token_key, &record, Some(record.expires_at), now)
+                    .await?;
                 self.issue_tokens(&record.session_id, &session).await
             }
             Exchange::WithinGrace => self.issue_tokens(&record.session_id, &session).await,
@@ -301,7 +329,9 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             if let Some(mut session) = records.get::<SessionRecord>(&key).await? {
                 session.revoked = true;
                 let now = self.clock.now();
-                records.put(&key, &session, Some(session.expires_at), now).await?;
+                records
+                    .put(&key, &session, Some(session.expires_at), now)
+                    .await?;
             }
         }
         Ok(Response::empty(204))
@@ -333,7 +363,11 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         let lookups = ids.iter().map(|index_key| {
             let key_id = &index_key[prefix.len()..];
             let records = &records;
-            async move { records.get::<ApiKeyRecord>(&storage::api_key_key(key_id)).await }
+            async move {
+                records
+                    .get::<ApiKeyRecord>(&storage::api_key_key(key_id))
+                    .await
+            }
         });
         let mut keys = Vec::with_capacity(ids.len());
         for record in join_all(lookups).await {
@@ -371,7 +405,11 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
                     .all(|b| b.is_ascii_alphanumeric() || b":._-*".contains(&b))
         };
         if !scopes.iter().all(scope_ok) {
-            body.reject("scopes", "Scopes are 1-64 characters of a-z A-Z 0-9 : . _ - *", "value_error");
+            body.reject(
+                "scopes",
+                "Scopes are 1-64 characters of a-z A-Z 0-9 : . _ - *",
+                "value_error",
+            );
         }
         body.finish()?;
         let name = name.unwrap_or_default();
@@ -391,13 +429,24 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         };
         let records = self.records();
         records
-            .put(&storage::api_key_key(&record.id), &record, record.expires_at, now)
+            .put(
+                &storage::api_key_key(&record.id),
+                &record,
+                record.expires_at,
+                now,
+            )
             .await?;
-        let index_key = format!("{}{}", storage::user_api_keys_prefix(&record.user_id), record.id);
+        let index_key = format!(
+            "{}{}",
+            storage::user_api_keys_prefix(&record.user_id),
+            record.id
+        );
         let index = ApiKeyIndexRecord {
             key_id: record.id.clone(),
         };
-        records.put(&index_key, &index, record.expires_at, now).await?;
+        records
+            .put(&index_key, &index, record.expires_at, now)
+            .await?;
         let summary = ApiKeySummary::from(&record);
         let created = ApiKeyCreated {
             id: summary.id,
@@ -412,7 +461,11 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         Ok(Response::json(201, &created).with_header("cache-control", "no-store"))
     }
 
-    async fn revoke_api_key(&self, principal: &Principal, key_id: &str) -> Result<Response, AuthError> {
+    async fn revoke_api_key(
+        &self,
+        principal: &Principal,
+        key_id: &str,
+    ) -> Result<Response, AuthError> {
         principal.require_interactive()?;
         let records = self.records();
         let not_found = AuthError::NotFound("API key not found");
@@ -426,21 +479,35 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         }
         // The key record first: once it is gone the key no longer authenticates.
         records.delete(&key).await?;
-        let index_key = format!("{}{}", storage::user_api_keys_prefix(&record.user_id), record.id);
+        let index_key = format!(
+            "{}{}",
+            storage::user_api_keys_prefix(&record.user_id),
+            record.id
+        );
         records.delete(&index_key).await?;
         Ok(Response::empty(204))
     }
 
-    async fn private_key_record(&self, user_id: &str) -> Result<Option<PrivateKeyRecord>, AuthError> {
+    async fn private_key_record(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<PrivateKeyRecord>, AuthError> {
         self.records().get(&storage::private_key_key(user_id)).await
     }
 
     async fn private_key_status(&self, principal: &Principal) -> Result<Response, AuthError> {
         let record = self.private_key_record(&principal.user_id).await?;
-        Ok(Response::json(200, &PrivateKeyStatus::from(record.as_ref())))
+        Ok(Response::json(
+            200,
+            &PrivateKeyStatus::from(record.as_ref()),
+        ))
     }
 
-    async fn put_private_key(&self, principal: &Principal, req: &Request) -> Result<Response, AuthError> {
+    async fn put_private_key(
+        &self,
+        principal: &Principal,
+        req: &Request,
+    ) -> Result<Response, AuthError> {
         principal.require_interactive()?;
         let mut body = validate::json_body(req)?;
         let key = match body.raw("private_key") {
@@ -462,14 +529,24 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         };
         let now = self.clock.now();
         let previous = self.private_key_record(&principal.user_id).await?;
-        let sealed = private_key::seal(&self.config.private_key_kek, &principal.user_id, &key, &self.rng)?;
+        let sealed = private_key::seal(
+            &self.config.private_key_kek,
+            &principal.user_id,
+            &key,
+            &self.rng,
+        )?;
         let record = PrivateKeyRecord {
             sealed,
             created_at: previous.map_or(now.timestamp(), |p| p.created_at),
             updated_at: now.timestamp(),
         };
         self.records()
-            .put(&storage::private_key_key(&principal.user_id), &record, None, now)
+            .put(
+                &storage::private_key_key(&principal.user_id),
+                &record,
+                None,
+                now,
+            )
             .await?;
         Ok(Response::json(200, &PrivateKeyStatus::from(Some(&record))))
     }

@@ -78,8 +78,13 @@ pub fn classify(credential: &str) -> Option<Credential<'_>> {
 
 /// The credential of `Authorization: Bearer <credential>`.
 pub fn bearer(req: &Request) -> Result<&str, AuthError> {
-    let header = req.header("authorization").ok_or(AuthError::MissingCredentials)?;
-    let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::MissingCredentials)?;
+    let header = req
+        .header("authorization")
+        .ok_or(AuthError::MissingCredentials)?;
+    let (scheme, credential) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::MissingCredentials)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::MissingCredentials);
     }
@@ -99,7 +104,9 @@ pub async fn authenticate<S: Store, C: Clock, R: Random>(
         Some(Credential::Jwt(token)) => match unverified_issuer(token) {
             Some(iss) if iss == app.config.issuer => authenticate_access_token(app, token).await,
             Some(_) => verify_external(app, token).await,
-            None => Err(AuthError::InvalidToken(token::TokenError::Malformed.message())),
+            None => Err(AuthError::InvalidToken(
+                token::TokenError::Malformed.message(),
+            )),
         },
         None => Err(AuthError::InvalidToken("unrecognized credential")),
     }
@@ -173,7 +180,8 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random>(
         return Err(invalid);
     };
     let presented = api_key::hash_secret(&app.config.pepper, key);
-    let matches: bool = subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), record.hash.as_bytes()).into();
+    let matches: bool =
+        subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), record.hash.as_bytes()).into();
     if !matches {
         return Err(invalid);
     }
@@ -182,9 +190,14 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random>(
     if record.expires_at.is_some_and(|at| now >= at) {
         return Err(AuthError::InvalidToken("API key expired"));
     }
-    if record.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECS) {
+    if record
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECS)
+    {
         record.last_used_at = Some(now);
-        records.put(&stored_key, &record, record.expires_at, at).await?;
+        records
+            .put(&stored_key, &record, record.expires_at, at)
+            .await?;
     }
     Ok(Principal {
         user_id: record.user_id,
@@ -212,8 +225,14 @@ mod tests {
         let req = |h: &str| Request::new("GET", "/").with_header("Authorization", h);
         assert_eq!(bearer(&req("Bearer abc")), Ok("abc"));
         assert_eq!(bearer(&req("bearer  abc ")), Ok("abc"));
-        assert_eq!(bearer(&req("Basic abc")), Err(AuthError::MissingCredentials));
+        assert_eq!(
+            bearer(&req("Basic abc")),
+            Err(AuthError::MissingCredentials)
+        );
         assert_eq!(bearer(&req("Bearer ")), Err(AuthError::MissingCredentials));
-        assert_eq!(bearer(&Request::new("GET", "/")), Err(AuthError::MissingCredentials));
+        assert_eq!(
+            bearer(&Request::new("GET", "/")),
+            Err(AuthError::MissingCredentials)
+        );
     }
 }

@@ -96,10 +96,8 @@ impl AuthError {
         let detail = |msg: &str| json!({ "detail": msg });
         match self {
             Self::Validation(errors) => Response::json(status, &json!({ "detail": errors })),
-            Self::MissingCredentials => {
-                Response::json(status, &detail("Not authenticated"))
-                    .with_header("www-authenticate", "Bearer")
-            }
+            Self::MissingCredentials => Response::json(status, &detail("Not authenticated"))
+                .with_header("www-authenticate", "Bearer"),
             Self::InvalidToken(msg) => Response::json(status, &detail(msg)).with_header(
                 "www-authenticate",
                 format!("Bearer error=\"invalid_token\", error_description=\"{msg}\""),
@@ -116,10 +114,9 @@ impl AuthError {
             Self::PayloadTooLarge => {
                 Response::json(status, &detail("Request body is larger than 64 KB"))
             }
-            Self::UnsupportedMediaType => Response::json(
-                status,
-                &detail("Content-Type must be application/json"),
-            ),
+            Self::UnsupportedMediaType => {
+                Response::json(status, &detail("Content-Type must be application/json"))
+            }
             Self::Internal(log) => {
                 let mut response = Response::json(status, &detail("Internal Server Error"));
                 response.log = Some(log);
@@ -135,10 +132,14 @@ mod tests {
 
     #[test]
     fn internal_errors_are_logged_not_sent() {
-        let response = AuthError::Internal("kv: connection reset at 10.0.0.1".into()).into_response();
+        let response =
+            AuthError::Internal("kv: connection reset at 10.0.0.1".into()).into_response();
         assert_eq!(response.status, 500);
         assert!(!String::from_utf8_lossy(&response.body).contains("10.0.0.1"));
-        assert_eq!(response.log.as_deref(), Some("kv: connection reset at 10.0.0.1"));
+        assert_eq!(
+            response.log.as_deref(),
+            Some("kv: connection reset at 10.0.0.1")
+        );
     }
 
     #[test]
@@ -146,7 +147,10 @@ mod tests {
         let response = AuthError::InvalidToken("token expired").into_response();
         assert_eq!(response.status, 401);
         let header = response.header("www-authenticate").unwrap();
-        assert!(header.starts_with("Bearer error=\"invalid_token\""), "{header}");
+        assert!(
+            header.starts_with("Bearer error=\"invalid_token\""),
+            "{header}"
+        );
         assert_eq!(response.json_body()["detail"], "token expired");
     }
 

@@ -93,7 +93,11 @@ mod tests {
         // Known answer from the reference C implementation (argon2-cffi), at the shipped
         // parameters, salt "saltsaltsaltsalt".
         let stored = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$T95q7S205tf9WI4HhYOZDIQmMMAbntacGXTIku0gXT8";
-        let shipped = PasswordParams { memory_kib: 19456, iterations: 2, parallelism: 1 };
+        let shipped = PasswordParams {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+        };
         assert!(!needs_rehash(stored, shipped));
         assert!(verify_password(stored, "password"));
         assert!(!verify_password(stored, "Password"));
@@ -103,7 +107,13 @@ mod tests {
     fn other_parameters_need_a_rehash() {
         let hash = hash_password(FAST, "pw", &SeqRandom::new(2)).unwrap();
         assert!(!needs_rehash(&hash, FAST));
-        assert!(needs_rehash(&hash, PasswordParams { memory_kib: 128, ..FAST }));
+        assert!(needs_rehash(
+            &hash,
+            PasswordParams {
+                memory_kib: 128,
+                ..FAST
+            }
+        ));
         assert!(needs_rehash("not a hash", FAST));
     }
 

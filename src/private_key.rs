@@ -43,7 +43,9 @@ pub fn normalize(value: &Value) -> Result<Secret<String>, KeyFormatError> {
     }
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(jwk)) if jwk.get("kty").is_some_and(Value::is_string) => {
-            if jwk.get("d").is_some_and(Value::is_string) || jwk.get("k").is_some_and(Value::is_string) {
+            if jwk.get("d").is_some_and(Value::is_string)
+                || jwk.get("k").is_some_and(Value::is_string)
+            {
                 Ok(Secret::new(text))
             } else {
                 Err("JWK has no private part (d)")
@@ -90,7 +92,11 @@ pub fn seal(
 }
 
 /// Decrypts a sealed key of `user_id`; fails if it was sealed for another user or altered.
-pub fn open(kek: &Secret<Vec<u8>>, user_id: &str, sealed: &Sealed) -> Result<Secret<String>, AuthError> {
+pub fn open(
+    kek: &Secret<Vec<u8>>,
+    user_id: &str,
+    sealed: &Sealed,
+) -> Result<Secret<String>, AuthError> {
     let broken = || AuthError::Internal("stored private key does not decrypt".into());
     let nonce = STANDARD.decode(&sealed.nonce).map_err(|_| broken())?;
     if nonce.len() != 12 {
@@ -104,7 +110,9 @@ pub fn open(kek: &Secret<Vec<u8>>, user_id: &str, sealed: &Sealed) -> Result<Sec
     let plain = cipher(kek)?
         .decrypt(Nonce::from_slice(&nonce), payload)
         .map_err(|_| broken())?;
-    String::from_utf8(plain).map(Secret::new).map_err(|_| broken())
+    String::from_utf8(plain)
+        .map(Secret::new)
+        .map_err(|_| broken())
 }
 
 #[cfg(test)]
@@ -113,7 +121,8 @@ mod tests {
     use crate::testing::SeqRandom;
     use serde_json::json;
 
-    const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHk1\n-----END PRIVATE KEY-----";
+    const PEM: &str =
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHk1\n-----END PRIVATE KEY-----";
 
     fn kek() -> Secret<Vec<u8>> {
         Secret::new(vec![5u8; 32])
@@ -137,7 +146,10 @@ mod tests {
             json!(42),
             json!(["-----BEGIN PRIVATE KEY-----"]),
             json!("-----BEGIN PRIVATE KEY-----\nMC4C"),
-            json!(format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----", "A".repeat(MAX_KEY_BYTES))),
+            json!(format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+                "A".repeat(MAX_KEY_BYTES)
+            )),
         ];
         for case in cases {
             assert!(normalize(&case).is_err(), "{case}");

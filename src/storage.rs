@@ -155,7 +155,9 @@ impl<'a, S: Store> Records<'a, S> {
         };
         let corrupt = |why: &str| AuthError::Internal(format!("corrupt record {key}: {why}"));
         let mut value: Value = serde_json::from_str(&text).map_err(|e| corrupt(&e.to_string()))?;
-        let object = value.as_object_mut().ok_or_else(|| corrupt("not an object"))?;
+        let object = value
+            .as_object_mut()
+            .ok_or_else(|| corrupt("not an object"))?;
         if object.remove("v").and_then(|v| v.as_u64()) != Some(VERSION) {
             return Err(corrupt("unknown version"));
         }

@@ -57,12 +57,15 @@ impl Random for SeqRandom {
     }
 }
 
+/// A stored value and when it expires.
+type Entry = (String, Option<DateTime<Utc>>);
+
 /// An in-memory [`Store`] with Workers KV's rules: a TTL below 60 s is refused, and records
 /// expire by the given clock. It counts reads, so tests can assert that none happened.
 #[derive(Debug)]
 pub struct MemoryStore {
     clock: FixedClock,
-    records: RefCell<BTreeMap<String, (String, Option<DateTime<Utc>>)>>,
+    records: RefCell<BTreeMap<String, Entry>>,
     reads: Cell<usize>,
 }
 
@@ -108,7 +111,10 @@ impl Store for MemoryStore {
 
     async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError> {
         if key.is_empty() || key.len() > 512 {
-            return Err(PortError(format!("KV key length {} out of range", key.len())));
+            return Err(PortError(format!(
+                "KV key length {} out of range",
+                key.len()
+            )));
         }
         let expiry = match ttl_secs {
             Some(ttl) if ttl < MIN_TTL_SECS => {

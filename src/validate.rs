@@ -213,13 +213,17 @@ mod tests {
     use serde_json::json;
 
     fn req(body: &str) -> Request {
-        Request::new("POST", "/").with_header("content-type", "application/json").with_body(body)
+        Request::new("POST", "/")
+            .with_header("content-type", "application/json")
+            .with_body(body)
     }
 
     #[test]
     fn malformed_json_reports_position() {
         let err = json_body(&req("{\"email\": ")).unwrap_err();
-        let AuthError::Validation(errors) = err else { panic!("{err:?}") };
+        let AuthError::Validation(errors) = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(errors[0].kind, "json_invalid");
         assert_eq!(errors[0].loc[0], Loc::Name("body".into()));
     }
@@ -229,15 +233,22 @@ mod tests {
         let mut body = json_body(&req(&json!({"email": 5}).to_string())).unwrap();
         assert_eq!(body.required_str("email"), None);
         assert_eq!(body.required_str("password"), None);
-        let AuthError::Validation(errors) = body.finish().unwrap_err() else { panic!() };
+        let AuthError::Validation(errors) = body.finish().unwrap_err() else {
+            panic!()
+        };
         let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["string_type", "missing"]);
     }
 
     #[test]
     fn non_json_content_type_is_refused() {
-        let req = Request::new("POST", "/").with_header("Content-Type", "text/plain").with_body("{}");
-        assert_eq!(json_body(&req).unwrap_err(), AuthError::UnsupportedMediaType);
+        let req = Request::new("POST", "/")
+            .with_header("Content-Type", "text/plain")
+            .with_body("{}");
+        assert_eq!(
+            json_body(&req).unwrap_err(),
+            AuthError::UnsupportedMediaType
+        );
         let req = Request::new("POST", "/")
             .with_header("Content-Type", "application/json; charset=utf-8")
             .with_body("{}");
@@ -247,13 +258,28 @@ mod tests {
     #[test]
     fn oversized_body_is_refused_before_parsing() {
         let big = format!("{{\"a\": \"{}\"}}", "x".repeat(MAX_BODY_BYTES));
-        assert_eq!(json_body(&req(&big)).unwrap_err(), AuthError::PayloadTooLarge);
+        assert_eq!(
+            json_body(&req(&big)).unwrap_err(),
+            AuthError::PayloadTooLarge
+        );
     }
 
     #[test]
     fn emails_are_normalized_or_refused() {
-        assert_eq!(normalize_email(" Ada@Example.COM ").as_deref(), Some("ada@example.com"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.d", "ada@example..com"] {
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "a@b@c.d",
+            "ada@example..com",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad}");
         }
     }

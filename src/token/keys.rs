@@ -78,7 +78,10 @@ mod tests {
         // RFC 8037 appendix A.3: the thumbprint of its Ed25519 example key.
         let seed = hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
         let key = SigningKey::from_seed(&seed).unwrap();
-        assert_eq!(key.public_jwk()["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(
+            key.public_jwk()["x"],
+            "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        );
         assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     }
 
@@ -92,7 +95,10 @@ mod tests {
     fn debug_hides_the_secret() {
         let key = SigningKey::from_seed(&[7u8; 32]).unwrap();
         let text = format!("{key:?}");
-        assert!(text.contains(key.kid()) && !text.contains("secret"), "{text}");
+        assert!(
+            text.contains(key.kid()) && !text.contains("secret"),
+            "{text}"
+        );
     }
 
     fn hex_decode(hex: &str) -> Vec<u8> {

@@ -80,7 +80,10 @@ fn wrong_issuer_and_audience_are_rejected() {
     let mut c = claims();
     c.aud = "another-app".into();
     let token = issue_access(&key(), c, now(), 900);
-    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::WrongAudience);
+    assert_eq!(
+        verify(&token, now()).unwrap_err(),
+        TokenError::WrongAudience
+    );
 }
 
 #[test]
@@ -92,7 +95,11 @@ fn every_flipped_signature_bit_is_rejected() {
         let mut flipped = signature.clone();
         flipped[bit / 8] ^= 1 << (bit % 8);
         let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&flipped));
-        assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::BadSignature, "bit {bit}");
+        assert_eq!(
+            verify(&forged, now()).unwrap_err(),
+            TokenError::BadSignature,
+            "bit {bit}"
+        );
     }
 }
 
@@ -100,7 +107,10 @@ fn every_flipped_signature_bit_is_rejected() {
 fn edited_payload_is_rejected() {
     let token = issue_access(&key(), claims(), now(), 900);
     let forged = edit(&token, 1, |c| c["sub"] = "admin".into());
-    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::BadSignature);
+    assert_eq!(
+        verify(&forged, now()).unwrap_err(),
+        TokenError::BadSignature
+    );
 }
 
 #[test]
@@ -108,8 +118,14 @@ fn alg_none_is_rejected() {
     let token = issue_access(&key(), claims(), now(), 900);
     let forged = edit(&token, 0, |h| h["alg"] = "none".into());
     let unsigned = format!("{}.", forged.rsplit_once('.').unwrap().0);
-    assert_eq!(verify(&unsigned, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
-    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
+    assert_eq!(
+        verify(&unsigned, now()).unwrap_err(),
+        TokenError::UnsupportedAlgorithm
+    );
+    assert_eq!(
+        verify(&forged, now()).unwrap_err(),
+        TokenError::UnsupportedAlgorithm
+    );
 }
 
 #[test]
@@ -127,7 +143,10 @@ fn hs256_signed_with_our_public_key_is_rejected() {
     let forged = Hs256
         .token(&header, &forged_claims, &Hs256Key::new(public))
         .unwrap();
-    assert_eq!(verify(&forged, now()).unwrap_err(), TokenError::UnsupportedAlgorithm);
+    assert_eq!(
+        verify(&forged, now()).unwrap_err(),
+        TokenError::UnsupportedAlgorithm
+    );
 }
 
 #[test]
@@ -158,8 +177,13 @@ fn token_without_expiry_is_rejected() {
     let header = Header::empty()
         .with_key_id(key().kid())
         .with_token_type(ACCESS_TOKEN_TYPE);
-    let token = Ed25519.token(&header, &Claims::new(claims()), key().secret()).unwrap();
-    assert_eq!(verify(&token, now()).unwrap_err(), TokenError::MissingExpiry);
+    let token = Ed25519
+        .token(&header, &Claims::new(claims()), key().secret())
+        .unwrap();
+    assert_eq!(
+        verify(&token, now()).unwrap_err(),
+        TokenError::MissingExpiry
+    );
 }
 
 #[test]
@@ -177,7 +201,10 @@ fn garbage_and_truncated_tokens_are_malformed() {
     for case in cases {
         let err = verify(&case, now()).unwrap_err();
         assert!(
-            matches!(err, TokenError::Malformed | TokenError::UnknownKey | TokenError::BadSignature),
+            matches!(
+                err,
+                TokenError::Malformed | TokenError::UnknownKey | TokenError::BadSignature
+            ),
             "{case:?}: {err:?}"
         );
     }

@@ -1,0 +1,175 @@
+//! The Cloudflare Worker adapter: KV as the [`Store`], configuration from vars and secrets,
+//! and conversion between `worker` requests and the core's. Nothing else lives here.
+//!
+//! Other workers-rs Workers can embed the component through [`authenticate`].
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, Utc};
+use worker::{event, kv, Context, Env, Headers};
+
+use crate::app::App;
+use crate::auth::{self, Principal};
+use crate::config::Config;
+use crate::error::AuthError;
+use crate::http::{self, MAX_BODY_BYTES};
+use crate::ports::{Clock, OsRandom, PortError, Store};
+
+/// The KV namespace binding.
+pub const KV_BINDING: &str = "AUTH_KV";
+
+/// [`Store`] over a Workers KV namespace.
+pub struct KvStore(kv::KvStore);
+
+fn kv_error(err: impl std::fmt::Display) -> PortError {
+    PortError(format!("KV: {err}"))
+}
+
+impl Store for KvStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        self.0.get(key).text().await.map_err(kv_error)
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError> {
+        let mut put = self.0.put(key, value).map_err(kv_error)?;
+        if let Some(ttl) = ttl_secs {
+            put = put.expiration_ttl(ttl);
+        }
+        put.execute().await.map_err(kv_error)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.0.delete(key).await.map_err(kv_error)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut list = self.0.list().prefix(prefix.to_owned());
+            if let Some(cursor) = cursor.take() {
+                list = list.cursor(cursor);
+            }
+            let page = list.execute().await.map_err(kv_error)?;
+            keys.extend(page.keys.into_iter().map(|key| key.name));
+            match page.cursor {
+                Some(next) if !page.list_complete => cursor = Some(next),
+                _ => return Ok(keys),
+            }
+        }
+    }
+}
+
+/// The platform clock (`Date.now()`): `SystemTime` panics on wasm32.
+pub struct DateClock;
+
+impl Clock for DateClock {
+    fn now(&self) -> DateTime<Utc> {
+        let millis = js_sys::Date::now() as i64;
+        DateTime::from_timestamp_millis(millis).unwrap_or_default()
+    }
+}
+
+thread_local! {
+    // Vars and secrets are fixed for an isolate's life: parse them once.
+    static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
+}
+
+/// The configuration from the Worker's vars and secrets.
+pub fn config(env: &Env) -> Result<Config, AuthError> {
+    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+        return Ok(config);
+    }
+    let lookup = |name: &str| env.var(name).ok().map(|value| value.to_string());
+    let config = Config::from_lookup(lookup).map_err(|err| AuthError::Internal(err.to_string()))?;
+    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+    Ok(config)
+}
+
+/// The auth service over this Worker's KV namespace and configuration.
+pub fn app(env: &Env) -> Result<App<KvStore, DateClock, OsRandom>, AuthError> {
+    let kv = env
+        .kv(KV_BINDING)
+        .map_err(|err| AuthError::Internal(format!("KV binding {KV_BINDING}: {err}")))?;
+    Ok(App {
+        store: KvStore(kv),
+        clock: DateClock,
+        rng: OsRandom,
+        config: config(env)?,
+    })
+}
+
+/// Converts a Worker request into the core's, reading at most [`MAX_BODY_BYTES`] of body.
+async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|len| len.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(AuthError::PayloadTooLarge);
+    }
+    let url = req
+        .url()
+        .map_err(|err| AuthError::Internal(format!("request URL: {err}")))?;
+    let body = match req.method() {
+        worker::Method::Get | worker::Method::Head => Vec::new(),
+        _ => req
+            .bytes()
+            .await
+            .map_err(|err| AuthError::Internal(format!("request body: {err}")))?,
+    };
+    Ok(http::Request {
+        method: req.method().to_string().to_ascii_uppercase(),
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or("").to_owned(),
+        headers: req.headers().entries().collect(),
+        body,
+    })
+}
+
+fn to_worker(response: http::Response) -> worker::Result<worker::Response> {
+    if let Some(log) = &response.log {
+        worker::console_error!("{log}");
+    }
+    let headers = Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    let out = if response.body.is_empty() {
+        worker::Response::empty()?
+    } else {
+        worker::Response::from_bytes(response.body)?
+    };
+    Ok(out.with_status(response.status).with_headers(headers))
+}
+
+#[event(fetch)]
+async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+    let response = match to_core(req).await {
+        Ok(req) => match app(&env) {
+            Ok(app) => app.handle(req).await,
+            Err(err) => err.into_response(),
+        },
+        Err(err) => err.into_response(),
+    };
+    to_worker(response)
+}
+
+/// Authenticates a request for another workers-rs Worker that embeds this component: any of
+/// the three schemes, against the same KV namespace and configuration. On failure, send back
+/// [`error_response`] of the error (401 with `WWW-Authenticate`, or 403).
+pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal, AuthError> {
+    let core = http::Request {
+        method: req.method().to_string().to_ascii_uppercase(),
+        headers: req.headers().entries().collect(),
+        ..http::Request::default()
+    };
+    auth::authenticate(&app(env)?, &core).await
+}
+
+/// The API's response for an error: the same status, body and headers the auth Worker sends.
+pub fn error_response(err: AuthError) -> worker::Result<worker::Response> {
+    to_worker(err.into_response())
+}

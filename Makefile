@@ -11,11 +11,12 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8787
 WRANGLER_DEV := wrangler dev --local --ip 127.0.0.1 --show-interactive-dev-session=false
 
-.PHONY: help setup dev test test-native lint build test-e2e test-smoke clean
+.PHONY: help setup dev test test-native lint build test-e2e test-smoke bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve on http://127.0.0.1:$(PORT) with local KV"
 	@echo "make test   install what is missing and run every test suite"
+	@echo "make bench  time a login and a protected request in workerd; print the wasm size"
 
 setup:
 	@scripts/setup.sh
@@ -46,6 +47,9 @@ test-smoke: setup .dev.vars
 	@tests/smoke.sh
 
 test: lint test-native test-e2e test-smoke
+
+bench: build
+	@bench/worker.sh
 
 clean:
 	rm -rf build target/wasm32-unknown-unknown

@@ -5,34 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port="${SMOKE_PORT:-8799}"
-base="http://127.0.0.1:$port"
-state="$(mktemp -d)"
-log="$state/wrangler.log"
+. tests/lib/wrangler.sh
+start_wrangler "${SMOKE_PORT:-8799}"
 pass=0
 fail=0
-
-cleanup() {
-  [ -n "${pgid:-}" ] && kill -- "-$pgid" 2>/dev/null || true
-  sleep 0.5
-  [ -n "${pgid:-}" ] && kill -9 -- "-$pgid" 2>/dev/null || true
-  rm -rf "$state"
-}
-trap cleanup EXIT
-
-setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$state/kv" \
-  --show-interactive-dev-session=false >"$log" 2>&1 &
-pgid=$!
-
-printf '==> waiting for wrangler dev on %s' "$base"
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "$base/.well-known/jwks.json" 2>/dev/null; then break; fi
-  if ! kill -0 "$pgid" 2>/dev/null; then echo; cat "$log"; exit 1; fi
-  sleep 1
-  printf .
-done
-echo
-curl -fsS -o /dev/null "$base/.well-known/jwks.json" || { cat "$log"; exit 1; }
 
 check() { # check NAME EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then

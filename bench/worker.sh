@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Times the Worker as `make dev` serves it (wrangler dev, real workerd, local KV): one login
+# (argon2id at the configured strength dominates it) and one protected request. Local KV
+# reads are sub-millisecond, so the wall time per request approximates its CPU time.
+# Also prints the Worker's .wasm size, raw and gzip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib/wrangler.sh
+start_wrangler "${BENCH_PORT:-8798}"
+
+email="bench-$RANDOM@example.com"
+curl -fsS -o /dev/null -X POST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$email\",\"password\":\"correct horse\"}"
+login() {
+  curl -fsS -o "$state/login.json" -w '%{time_total}\n' -X POST "$base/api/v1/auth/login" \
+    -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}"
+}
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] * 1000}'; }
+
+login >/dev/null # warm-up
+login_ms=$(for _ in $(seq 1 15); do login; done | median)
+token=$(python3 -c "import json; print(json.load(open('$state/login.json'))['access_token'])")
+me_ms=$(for _ in $(seq 1 50); do
+  curl -fsS -o /dev/null -w '%{time_total}\n' "$base/api/v1/auth/me" -H "Authorization: Bearer $token"
+done | median)
+wasm=build/index_bg.wasm
+raw=$(wc -c <"$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "login (argon2id m=$(sed -n 's/^ARGON2_MEMORY_KIB = "\(.*\)"/\1/p' wrangler.toml) KiB): median ${login_ms} ms"
+echo "GET /me with a JWT: median ${me_ms} ms"
+echo "worker wasm: ${raw} bytes raw, ${gz} bytes gzip"
+printf '{"login_ms": %s, "protected_request_ms": %s, "worker_wasm_bytes": %s, "worker_wasm_gzip_bytes": %s}\n' \
+  "$login_ms" "$me_ms" "$raw" "$gz"

@@ -3,7 +3,7 @@
 //! One platform-free core parses and validates credentials (our own JWTs, `sk-` API keys and,
 //! later, OAuth2 tokens from an external identity provider) and models every response of the
 //! auth REST API. Thin adapters run it on a Cloudflare Worker over Workers KV (feature
-//! `worker`) and, later, in the browser as an npm package.
+//! `worker`) and in browsers and Node as an npm package (feature `wasm`).
 //!
 //! Design decisions:
 //!
@@ -42,6 +42,8 @@ pub mod testing;
 pub mod token;
 pub mod validate;
 
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+pub mod wasm;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 pub mod worker;
 

@@ -5,12 +5,14 @@
 //! `kid`, then `typ`, `exp`, `nbf`, `iss` and `aud`.
 
 mod keys;
+mod verify;
 
 pub use keys::{jwks, SigningKey};
+pub use verify::{verify, Alg, KeySet, Rules, Verified, VerifyingKey};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use jwt_compact::alg::Ed25519;
-use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions, UntrustedToken};
+use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions};
 use serde::{Deserialize, Serialize};
 
 /// The `typ` header of our access tokens (RFC 9068).
@@ -63,10 +65,12 @@ pub enum TokenError {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
-    /// `iss` is not ours.
+    /// `iss` is not the expected one.
     WrongIssuer,
-    /// `aud` is not ours.
+    /// `aud` is not the expected one.
     WrongAudience,
+    /// The key set is not a JWK Set we can use.
+    InvalidJwks,
 }
 
 impl TokenError {
@@ -83,6 +87,24 @@ impl TokenError {
             Self::NotYetValid => "token not yet valid",
             Self::WrongIssuer => "wrong token issuer",
             Self::WrongAudience => "wrong token audience",
+            Self::InvalidJwks => "invalid JWK set",
+        }
+    }
+
+    /// A stable, machine-readable code (`expired`, `bad_signature`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongType => "wrong_type",
+            Self::MissingExpiry => "missing_expiry",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::InvalidJwks => "invalid_jwks",
         }
     }
 }
@@ -116,52 +138,32 @@ pub fn issue_access(
         .unwrap_or_default()
 }
 
-/// Verifies an access token against `keys` at the instant `now`.
+/// Verifies one of our access tokens against `keys` at the instant `now`: EdDSA only,
+/// `typ: at+jwt`, our issuer and audience, then our claim set.
 pub fn verify_access<'k>(
     keys: impl IntoIterator<Item = &'k SigningKey>,
     token: &str,
     expect: &Expectations<'_>,
     now: DateTime<Utc>,
 ) -> Result<VerifiedAccess, TokenError> {
-    let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::Malformed)?;
-    if untrusted.algorithm() != "EdDSA" {
-        return Err(TokenError::UnsupportedAlgorithm);
-    }
-    let kid = untrusted.header().key_id.as_deref();
-    let key = keys
-        .into_iter()
-        .find(|key| Some(key.kid()) == kid)
-        .ok_or(TokenError::UnknownKey)?;
-    let token = Ed25519
-        .validator::<AccessClaims>(key.public())
-        .validate(&untrusted)
-        .map_err(|err| match err {
-            jwt_compact::ValidationError::MalformedClaims(_) => TokenError::Malformed,
-            _ => TokenError::BadSignature,
-        })?;
-    if token.header().token_type.as_deref() != Some(ACCESS_TOKEN_TYPE) {
-        return Err(TokenError::WrongType);
-    }
-    let claims = token.claims();
-    let time = TimeOptions::new(TimeDelta::seconds(LEEWAY_SECS), move || now);
-    let expires_at = claims.expiration.ok_or(TokenError::MissingExpiry)?;
-    claims
-        .validate_expiration(&time)
-        .map_err(|_| TokenError::Expired)?;
-    if claims.not_before.is_some() {
-        claims
-            .validate_maturity(&time)
-            .map_err(|_| TokenError::NotYetValid)?;
-    }
-    if claims.custom.iss != expect.issuer {
-        return Err(TokenError::WrongIssuer);
-    }
-    if claims.custom.aud != expect.audience {
-        return Err(TokenError::WrongAudience);
-    }
+    let keys = KeySet::new(
+        keys.into_iter()
+            .map(|key| VerifyingKey::ed25519(Some(key.kid().to_owned()), *key.public()))
+            .collect(),
+    );
+    let rules = Rules {
+        algorithms: vec![Alg::EdDsa],
+        issuer: Some(expect.issuer.to_owned()),
+        audience: Some(expect.audience.to_owned()),
+        token_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
+        leeway_secs: LEEWAY_SECS,
+    };
+    let verified = verify(token, &keys, &rules, now)?;
+    let claims =
+        serde_json::from_value(verified.claims.into()).map_err(|_| TokenError::Malformed)?;
     Ok(VerifiedAccess {
-        claims: claims.custom.clone(),
-        expires_at,
+        claims,
+        expires_at: verified.expires_at,
     })
 }
 

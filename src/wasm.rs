@@ -1,0 +1,699 @@
+//! The npm package: a typed client for the auth API ([`AuthClient`]) and offline token
+//! utilities that run the same validation code as the Worker. Built by wasm-pack for
+//! browsers (`--target web`) and Node (`--target nodejs`).
+//!
+//! Nothing here may export a function named `fetch`: the web loader calls the global one.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
+use gloo_net::http::{Method, RequestBuilder};
+use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
+use js_sys::{Promise, Reflect};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::api_key;
+use crate::app::BASE_PATH;
+use crate::model::TokenResponse;
+use crate::token::{self, Alg, KeySet, Rules, TokenError};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A user, as `register` returns it. Timestamps are RFC 3339 UTC strings. */
+export interface User { id: string; email: string; name: string | null; created_at: string; }
+/** The caller, as `me` returns it. */
+export interface Me extends User { auth_scheme: "jwt" | "api_key" | "oauth2"; }
+export interface RegisterInput { email: string; password: string; name?: string; }
+export interface LoginInput { email: string; password: string; }
+export interface TokenResponse { access_token: string; refresh_token: string; token_type: "bearer"; expires_in: number; }
+export interface ApiKeySummary {
+  id: string; name: string; prefix: string; last4: string; scopes: string[];
+  created_at: string; last_used_at: string | null; expires_at: string | null;
+}
+export interface CreateApiKeyInput { name: string; scopes?: string[]; expiresInDays?: number; }
+/** The only response that contains the whole key: show it once. */
+export interface ApiKeyCreated {
+  id: string; name: string; key: string; prefix: string; last4: string; scopes: string[];
+  created_at: string; expires_at: string | null;
+}
+export interface PrivateKeyStatus { has_key: boolean; created_at: string | null; updated_at: string | null; }
+/** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
+export type PrivateKeyInput = string | Jwk;
+export interface AuthClientOptions {
+  /** The API's origin, e.g. "https://auth.example.com". Default: the page's origin. */
+  baseUrl?: string;
+  /** Where tokens live: only in this object (default), or sessionStorage / localStorage. */
+  storage?: "memory" | "session" | "local";
+  /** Refresh the access token this many seconds before it expires (default 30). */
+  refreshLeewaySecs?: number;
+}
+/** FastAPI's validation error entry (HTTP 422). */
+export interface ValidationIssue { loc: (string | number)[]; msg: string; type: string; }
+/** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
+export interface AuthApiError extends Error {
+  name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
+}
+
+export interface Jwk { kty: string; kid?: string; alg?: string; use?: string; crv?: string; x?: string; k?: string; d?: string; [member: string]: unknown; }
+export interface Jwks { keys: Jwk[]; }
+export type JwtAlgorithm = "EdDSA" | "HS256";
+export interface VerifyOptions {
+  issuer?: string; audience?: string;
+  /** Allow-list; default ["EdDSA"]. The token's `alg` must be on it. */
+  algorithms?: JwtAlgorithm[];
+  /** Clock skew tolerated on exp and nbf; default 30. */
+  leewaySecs?: number;
+  /** Required `typ` header, e.g. "at+jwt". */
+  typ?: string;
+  /** The instant to check against, in Unix seconds; default now. */
+  now?: number;
+}
+export interface JwtHeader { alg: string; typ?: string; kid?: string; [member: string]: unknown; }
+export interface JwtClaims {
+  iss?: string; sub?: string; aud?: string | string[]; exp?: number; nbf?: number; iat?: number;
+  jti?: string; sid?: string; [claim: string]: unknown;
+}
+export interface DecodedJwt { header: JwtHeader; claims: JwtClaims; }
+export type TokenErrorCode =
+  | "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "wrong_type"
+  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks";
+/** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
+export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
+export type CredentialKind = "api_key" | "jwt" | "unknown";
+"#;
+
+// ------------------------------------------------------------------ JS values and errors
+
+/// Converts to a plain JS value (objects, not `Map`s).
+fn to_js(value: &impl Serialize) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Reads a JS argument; `undefined` and `null` give the default.
+fn from_js<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|err| js_sys::TypeError::new(&format!("{what}: {err}")).into())
+}
+
+/// A JS `Error` with a name and extra properties.
+fn error(name: &str, message: &str, props: &[(&str, JsValue)]) -> JsValue {
+    let err = js_sys::Error::new(message);
+    err.set_name(name);
+    for (key, value) in props {
+        // Setting a property on a fresh Error object cannot fail.
+        let _ = Reflect::set(&err, &JsValue::from_str(key), value);
+    }
+    err.into()
+}
+
+fn token_error(err: TokenError) -> JsValue {
+    error(
+        "TokenError",
+        err.message(),
+        &[("code", JsValue::from_str(err.code()))],
+    )
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+// ------------------------------------------------------------------ offline utilities
+
+/// Decodes a JWT's header and claims WITHOUT verifying anything. Never trust the result.
+#[wasm_bindgen(js_name = decodeJwtUnverified, unchecked_return_type = "DecodedJwt")]
+pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
+    let malformed = || token_error(TokenError::Malformed);
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    let part = |text: &str| -> Result<Value, JsValue> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
+        match serde_json::from_slice(&bytes) {
+            Ok(value @ Value::Object(_)) => Ok(value),
+            _ => Err(malformed()),
+        }
+    };
+    Ok(to_js(
+        &json!({ "header": part(header)?, "claims": part(claims)? }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyOptions {
+    issuer: Option<String>,
+    audience: Option<String>,
+    algorithms: Option<Vec<String>>,
+    leeway_secs: Option<i64>,
+    typ: Option<String>,
+    now: Option<f64>,
+}
+
+/// Verifies JWTs against a JWK Set with fixed options; the key set is parsed once.
+#[wasm_bindgen]
+pub struct JwtVerifier {
+    keys: KeySet,
+    rules: Rules,
+    now: Option<i64>,
+}
+
+#[wasm_bindgen]
+impl JwtVerifier {
+    /// A verifier for tokens signed by a key of `jwks` (a JWK Set or its JSON text).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
+    ) -> Result<JwtVerifier, JsValue> {
+        let jwks: Value = match jwks.as_string() {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|_| token_error(TokenError::InvalidJwks))?
+            }
+            None => serde_wasm_bindgen::from_value(jwks)
+                .map_err(|_| token_error(TokenError::InvalidJwks))?,
+        };
+        let keys = KeySet::from_jwks(&jwks).map_err(token_error)?;
+        let options: VerifyOptions = from_js(options, "options")?;
+        let algorithms = match options.algorithms {
+            None => vec![Alg::EdDsa],
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    Alg::from_name(name).ok_or_else(|| {
+                        JsValue::from(js_sys::TypeError::new(&format!(
+                            "options.algorithms: {name} is not supported (EdDSA, HS256)"
+                        )))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Self {
+            keys,
+            rules: Rules {
+                algorithms,
+                issuer: options.issuer,
+                audience: options.audience,
+                token_type: options.typ,
+                leeway_secs: options.leeway_secs.unwrap_or(token::LEEWAY_SECS),
+            },
+            now: options.now.map(|n| n as i64),
+        })
+    }
+
+    /// The verified claims, or a thrown `TokenError`.
+    #[wasm_bindgen(unchecked_return_type = "JwtClaims")]
+    pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
+        let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
+            .unwrap_or_default();
+        token::verify(token, &self.keys, &self.rules, now)
+            .map(|verified| to_js(&verified.claims))
+            .map_err(token_error)
+    }
+}
+
+/// Verifies a JWT against a JWK Set: signature (algorithm from the allow-list, never from the
+/// token alone), `exp` (required), `nbf`, `iss`, `aud`, `typ`. Returns the claims or throws a
+/// `TokenError`. To verify many tokens, build one `JwtVerifier`.
+#[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "JwtClaims")]
+pub fn verify_jwt(
+    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    JwtVerifier::new(jwks, options)?.verify(token)
+}
+
+/// Whether `key` is a well-formed API key (`sk-` prefix, length, alphabet, checksum), offline.
+#[wasm_bindgen(js_name = isWellFormedApiKey)]
+pub fn is_well_formed_api_key(key: &str) -> bool {
+    api_key::parse(key).is_ok()
+}
+
+/// What kind of credential `value` is, by its form alone: nothing is verified.
+#[wasm_bindgen(js_name = classifyCredential, unchecked_return_type = "CredentialKind")]
+pub fn classify_credential(value: &str) -> JsValue {
+    let kind = if api_key::parse(value).is_ok() {
+        "api_key"
+    } else if jwt_compact::UntrustedToken::new(value).is_ok() {
+        "jwt"
+    } else {
+        "unknown"
+    };
+    JsValue::from_str(kind)
+}
+
+// ------------------------------------------------------------------ the API client
+
+/// A failed API call, kept as data so that one refresh can be awaited by many callers.
+#[derive(Debug, Clone)]
+struct Failure {
+    status: u16,
+    detail: Value,
+}
+
+impl Failure {
+    fn new(status: u16, detail: &str) -> Self {
+        Self {
+            status,
+            detail: Value::String(detail.to_owned()),
+        }
+    }
+
+    fn into_js(self) -> JsValue {
+        let message = match &self.detail {
+            Value::String(s) => s.clone(),
+            Value::Array(issues) => issues
+                .iter()
+                .map(|issue| issue["msg"].as_str().unwrap_or("invalid").to_owned())
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => format!("HTTP {}", self.status),
+        };
+        error(
+            "AuthApiError",
+            &message,
+            &[
+                ("status", JsValue::from(self.status)),
+                ("detail", to_js(&self.detail)),
+            ],
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    /// Unix seconds.
+    expires_at: i64,
+}
+
+const STORAGE_KEY: &str = "edge-auth.tokens";
+
+#[derive(Debug, Clone, Copy)]
+enum TokenStorage {
+    Memory,
+    Session,
+    Local,
+}
+
+impl TokenStorage {
+    fn load(self) -> Option<Tokens> {
+        match self {
+            Self::Memory => None,
+            Self::Session => SessionStorage::get(STORAGE_KEY).ok(),
+            Self::Local => LocalStorage::get(STORAGE_KEY).ok(),
+        }
+    }
+
+    fn save(self, tokens: Option<&Tokens>) {
+        // Storage can be full or disabled; the tokens still live in memory.
+        match (self, tokens) {
+            (Self::Memory, _) => {}
+            (Self::Session, Some(t)) => drop(SessionStorage::set(STORAGE_KEY, t)),
+            (Self::Local, Some(t)) => drop(LocalStorage::set(STORAGE_KEY, t)),
+            (Self::Session, None) => SessionStorage::delete(STORAGE_KEY),
+            (Self::Local, None) => LocalStorage::delete(STORAGE_KEY),
+        }
+    }
+}
+
+type Refresh = Shared<LocalBoxFuture<'static, Result<(), Failure>>>;
+
+struct Inner {
+    base_url: String,
+    storage: TokenStorage,
+    leeway_secs: i64,
+    tokens: RefCell<Option<Tokens>>,
+    refreshing: RefCell<Option<Refresh>>,
+}
+
+impl Inner {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        bearer: Option<&str>,
+    ) -> Result<Option<Value>, Failure> {
+        let network = |err: gloo_net::Error| Failure::new(0, &format!("network error: {err}"));
+        let mut builder =
+            RequestBuilder::new(&format!("{}{BASE_PATH}{path}", self.base_url)).method(method);
+        if let Some(token) = bearer {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder.json(body),
+            None => builder.build(),
+        }
+        .map_err(network)?;
+        let response = request.send().await.map_err(network)?;
+        let status = response.status();
+        let text = response.text().await.map_err(network)?;
+        let json: Option<Value> = serde_json::from_str(&text).ok();
+        if (200..300).contains(&status) {
+            return Ok(json);
+        }
+        let detail = json
+            .and_then(|body| body.get("detail").cloned())
+            .unwrap_or_else(|| Value::String(format!("HTTP {status}")));
+        Err(Failure { status, detail })
+    }
+
+    fn set_tokens(&self, tokens: Option<Tokens>) {
+        self.storage.save(tokens.as_ref());
+        *self.tokens.borrow_mut() = tokens;
+    }
+
+    fn keep(&self, response: &Value) -> Result<(), Failure> {
+        let response: TokenResponse = serde_json::from_value(response.clone())
+            .map_err(|_| Failure::new(0, "unexpected token response"))?;
+        self.set_tokens(Some(Tokens {
+            access_token: response.access_token,
+            refresh_token: response.refresh_token,
+            expires_at: now_secs() + response.expires_in,
+        }));
+        Ok(())
+    }
+
+    /// Refreshes the tokens; concurrent callers share one request.
+    async fn refresh(self: Rc<Self>) -> Result<(), Failure> {
+        let pending = self.refreshing.borrow().clone();
+        if let Some(pending) = pending {
+            return pending.await;
+        }
+        let refresh_token = self
+            .tokens
+            .borrow()
+            .as_ref()
+            .map(|t| t.refresh_token.clone())
+            .ok_or_else(|| Failure::new(401, "Not logged in"))?;
+        let this = Rc::clone(&self);
+        let shared = async move {
+            let body = json!({ "refresh_token": refresh_token });
+            let result = match this.send(Method::POST, "/refresh", Some(&body), None).await {
+                Ok(Some(response)) => this.keep(&response),
+                Ok(None) => Err(Failure::new(0, "unexpected empty response")),
+                Err(failure) => {
+                    if failure.status == 401 {
+                        this.set_tokens(None);
+                    }
+                    Err(failure)
+                }
+            };
+            *this.refreshing.borrow_mut() = None;
+            result
+        }
+        .boxed_local()
+        .shared();
+        *self.refreshing.borrow_mut() = Some(shared.clone());
+        shared.await
+    }
+
+    /// An authenticated call: refreshes first when the access token is about to expire, and
+    /// once more on a 401 (the token may have been revoked or the clock may be off).
+    async fn authed(
+        self: Rc<Self>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Option<Value>, Failure> {
+        let expires_at = self
+            .tokens
+            .borrow()
+            .as_ref()
+            .map(|t| t.expires_at)
+            .ok_or_else(|| Failure::new(401, "Not logged in"))?;
+        let mut refreshed = false;
+        if expires_at - now_secs() <= self.leeway_secs {
+            Rc::clone(&self).refresh().await?;
+            refreshed = true;
+        }
+        loop {
+            let token = self
+                .tokens
+                .borrow()
+                .as_ref()
+                .map(|t| t.access_token.clone());
+            let token = token.ok_or_else(|| Failure::new(401, "Not logged in"))?;
+            match self
+                .send(method.clone(), path, body.as_ref(), Some(&token))
+                .await
+            {
+                Err(failure) if failure.status == 401 && !refreshed => {
+                    Rc::clone(&self).refresh().await?;
+                    refreshed = true;
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientOptions {
+    base_url: Option<String>,
+    storage: Option<String>,
+    refresh_leeway_secs: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateApiKeyInput {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_in_days: Option<i64>,
+}
+
+/// Runs `call` as a JS promise of its JSON result (`undefined` for an empty response).
+fn promise<F>(call: F) -> Promise
+where
+    F: Future<Output = Result<Option<Value>, Failure>> + 'static,
+{
+    future_to_promise(async move {
+        match call.await {
+            Ok(Some(value)) => Ok(to_js(&value)),
+            Ok(None) => Ok(JsValue::UNDEFINED),
+            Err(failure) => Err(failure.into_js()),
+        }
+    })
+}
+
+/// A typed client for the edge-auth API, holding the session's tokens.
+#[wasm_bindgen]
+pub struct AuthClient {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl AuthClient {
+    /// A client for the API at `options.baseUrl` (default: the page's origin).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "AuthClientOptions")] options: JsValue,
+    ) -> Result<AuthClient, JsValue> {
+        let options: ClientOptions = from_js(options, "options")?;
+        let storage = match options.storage.as_deref() {
+            None | Some("memory") => TokenStorage::Memory,
+            Some("session") => TokenStorage::Session,
+            Some("local") => TokenStorage::Local,
+            Some(other) => {
+                let msg = format!("options.storage: {other} is not memory, session or local");
+                return Err(js_sys::TypeError::new(&msg).into());
+            }
+        };
+        let base_url = match options.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => web_origin().ok_or_else(|| {
+                JsValue::from(js_sys::TypeError::new(
+                    "options.baseUrl is required outside a browser page",
+                ))
+            })?,
+        };
+        Ok(Self {
+            inner: Rc::new(Inner {
+                base_url,
+                storage,
+                leeway_secs: options.refresh_leeway_secs.unwrap_or(30),
+                tokens: RefCell::new(storage.load()),
+                refreshing: RefCell::new(None),
+            }),
+        })
+    }
+
+    /// The current access token, if logged in.
+    #[wasm_bindgen(getter, js_name = accessToken)]
+    pub fn access_token(&self) -> Option<String> {
+        self.inner
+            .tokens
+            .borrow()
+            .as_ref()
+            .map(|t| t.access_token.clone())
+    }
+
+    /// Whether the client holds tokens.
+    #[wasm_bindgen(getter, js_name = isLoggedIn)]
+    pub fn is_logged_in(&self) -> bool {
+        self.inner.tokens.borrow().is_some()
+    }
+
+    /// `POST /register`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<User>")]
+    pub fn register(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RegisterInput")] input: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let body: Result<Value, JsValue> = from_js(input, "input");
+        promise(async move {
+            let body = body.map_err(|_| Failure::new(0, "register: input must be an object"))?;
+            inner
+                .send(Method::POST, "/register", Some(&body), None)
+                .await
+        })
+    }
+
+    /// `POST /login`; keeps the tokens.
+    #[wasm_bindgen(unchecked_return_type = "Promise<TokenResponse>")]
+    pub fn login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let body: Result<Value, JsValue> = from_js(input, "input");
+        promise(async move {
+            let body = body.map_err(|_| Failure::new(0, "login: input must be an object"))?;
+            let response = inner
+                .send(Method::POST, "/login", Some(&body), None)
+                .await?;
+            if let Some(response) = &response {
+                inner.keep(response)?;
+            }
+            Ok(response)
+        })
+    }
+
+    /// `POST /refresh` now (calls refresh automatically when needed).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn refresh(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(async move { inner.refresh().await.map(|()| None) })
+    }
+
+    /// `POST /logout`: revokes the session on the server and forgets the tokens.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn logout(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(async move {
+            let result = Rc::clone(&inner)
+                .authed(Method::POST, "/logout", None)
+                .await;
+            inner.set_tokens(None);
+            match result {
+                Err(failure) if failure.status == 401 => Ok(None),
+                other => other.map(|_| None),
+            }
+        })
+    }
+
+    /// `GET /me`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Me>")]
+    pub fn me(&self) -> Promise {
+        promise(Rc::clone(&self.inner).authed(Method::GET, "/me", None))
+    }
+
+    /// `GET /api-keys`: the caller's keys, never their secrets.
+    #[wasm_bindgen(js_name = listApiKeys, unchecked_return_type = "Promise<ApiKeySummary[]>")]
+    pub fn list_api_keys(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(async move {
+            let list = inner.authed(Method::GET, "/api-keys", None).await?;
+            Ok(list.and_then(|mut list| list.get_mut("keys").map(Value::take)))
+        })
+    }
+
+    /// `POST /api-keys`: the response holds the whole key, shown once.
+    #[wasm_bindgen(js_name = createApiKey, unchecked_return_type = "Promise<ApiKeyCreated>")]
+    pub fn create_api_key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CreateApiKeyInput")] input: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let input: Result<CreateApiKeyInput, JsValue> = from_js(input, "input");
+        promise(async move {
+            let input = input.map_err(|_| {
+                Failure::new(
+                    0,
+                    "createApiKey: input must be { name, scopes?, expiresInDays? }",
+                )
+            })?;
+            let body = json!({
+                "name": input.name,
+                "scopes": input.scopes,
+                "expires_in_days": input.expires_in_days,
+            });
+            inner.authed(Method::POST, "/api-keys", Some(body)).await
+        })
+    }
+
+    /// `DELETE /api-keys/{id}`.
+    #[wasm_bindgen(js_name = revokeApiKey, unchecked_return_type = "Promise<void>")]
+    pub fn revoke_api_key(&self, id: &str) -> Promise {
+        let path = format!("/api-keys/{}", js_sys::encode_uri_component(id));
+        let inner = Rc::clone(&self.inner);
+        promise(async move { inner.authed(Method::DELETE, &path, None).await })
+    }
+
+    /// `GET /private-key`.
+    #[wasm_bindgen(js_name = privateKeyStatus, unchecked_return_type = "Promise<PrivateKeyStatus>")]
+    pub fn private_key_status(&self) -> Promise {
+        promise(Rc::clone(&self.inner).authed(Method::GET, "/private-key", None))
+    }
+
+    /// `PUT /private-key` with a PEM string or a JWK.
+    #[wasm_bindgen(js_name = setPrivateKey, unchecked_return_type = "Promise<PrivateKeyStatus>")]
+    pub fn set_private_key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PrivateKeyInput")] private_key: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let key: Result<Value, JsValue> = from_js(private_key, "privateKey");
+        promise(async move {
+            let key =
+                key.map_err(|_| Failure::new(0, "setPrivateKey: a PEM string or a JWK object"))?;
+            let body = json!({ "private_key": key });
+            inner.authed(Method::PUT, "/private-key", Some(body)).await
+        })
+    }
+
+    /// `DELETE /private-key`.
+    #[wasm_bindgen(js_name = deletePrivateKey, unchecked_return_type = "Promise<void>")]
+    pub fn delete_private_key(&self) -> Promise {
+        promise(Rc::clone(&self.inner).authed(Method::DELETE, "/private-key", None))
+    }
+}
+
+/// `location.origin` of the page or worker, if there is one.
+fn web_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    Reflect::get(&location, &JsValue::from_str("origin"))
+        .ok()?
+        .as_string()
+}

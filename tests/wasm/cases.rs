@@ -1,0 +1,235 @@
+// Cases shared by the Node (wasm_node.rs) and browser (wasm_browser.rs) runs of the package.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use chrono::DateTime;
+use edge_auth::token::{self, AccessClaims, SigningKey};
+use edge_auth::wasm::{
+    classify_credential, decode_jwt_unverified, is_well_formed_api_key, verify_jwt, AuthClient,
+    JwtVerifier,
+};
+use js_sys::Reflect;
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const NOW: i64 = 1_800_000_000;
+
+fn key() -> SigningKey {
+    SigningKey::from_seed(&[4u8; 32]).unwrap()
+}
+
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+fn rust(value: &JsValue) -> Value {
+    serde_json::from_str(&js_sys::JSON::stringify(value).unwrap().as_string().unwrap()).unwrap()
+}
+
+fn access_token(iss: &str, at: i64) -> String {
+    let claims = AccessClaims {
+        iss: iss.into(),
+        sub: "user-1".into(),
+        aud: "edge-auth".into(),
+        sid: "session-1".into(),
+        jti: "jti-1".into(),
+    };
+    token::issue_access(
+        &key(),
+        claims,
+        DateTime::from_timestamp(at, 0).unwrap(),
+        900,
+    )
+}
+
+fn options(extra: Value) -> JsValue {
+    let mut base = json!({"issuer": "https://auth.example", "audience": "edge-auth", "typ": "at+jwt", "now": NOW});
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    js(&base)
+}
+
+fn code(err: JsValue) -> String {
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "not an Error: {err:?}"
+    );
+    Reflect::get(&err, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn jwks() -> JsValue {
+    js(&token::jwks([&key()]))
+}
+
+#[wasm_bindgen_test]
+fn our_access_token_verifies_against_our_jwks() {
+    let claims = verify_jwt(
+        &access_token("https://auth.example", NOW),
+        jwks(),
+        options(json!({})),
+    )
+    .unwrap();
+    let claims = rust(&claims);
+    assert_eq!(claims["sub"], "user-1");
+    assert_eq!(claims["exp"], NOW + 900);
+    let text = token::jwks([&key()]).to_string();
+    let verifier = JwtVerifier::new(JsValue::from_str(&text), options(json!({}))).unwrap();
+    assert_eq!(
+        rust(
+            &verifier
+                .verify(&access_token("https://auth.example", NOW))
+                .unwrap()
+        )["sid"],
+        "session-1"
+    );
+}
+
+#[wasm_bindgen_test]
+fn verify_refuses_with_a_code() {
+    let good = access_token("https://auth.example", NOW);
+    let (signed, signature) = good.rsplit_once('.').unwrap();
+    let mut sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    sig[0] ^= 1;
+    let flipped = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(sig));
+    let cases: Vec<(String, JsValue, &str)> = vec![
+        (flipped, options(json!({})), "bad_signature"),
+        (
+            access_token("https://evil.example", NOW),
+            options(json!({})),
+            "wrong_issuer",
+        ),
+        (
+            good.clone(),
+            options(json!({"audience": "other"})),
+            "wrong_audience",
+        ),
+        (
+            good.clone(),
+            options(json!({"now": NOW + 900 + 31})),
+            "expired",
+        ),
+        (
+            good.clone(),
+            options(json!({"now": NOW - 31})),
+            "not_yet_valid",
+        ),
+        (
+            good.clone(),
+            options(json!({"algorithms": ["HS256"]})),
+            "unsupported_algorithm",
+        ),
+        (
+            good.clone(),
+            options(json!({"typ": "id+jwt"})),
+            "wrong_type",
+        ),
+        ("not a token".into(), options(json!({})), "malformed"),
+    ];
+    for (token, opts, expected) in cases {
+        let err = verify_jwt(&token, jwks(), opts).unwrap_err();
+        assert_eq!(code(err), expected, "{token}");
+    }
+    let err = verify_jwt(&good, js(&json!({"nokeys": []})), options(json!({}))).unwrap_err();
+    assert_eq!(code(err), "invalid_jwks");
+}
+
+#[wasm_bindgen_test]
+fn hs256_with_an_oct_key() {
+    use jwt_compact::alg::{Hs256, Hs256Key};
+    use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions};
+    let secret = [7u8; 32];
+    let time = TimeOptions::new(chrono::TimeDelta::zero(), || {
+        DateTime::from_timestamp(NOW, 0).unwrap()
+    });
+    let claims =
+        Claims::new(json!({"iss": "https://auth.example", "aud": "edge-auth", "sub": "s"}))
+            .set_duration_and_issuance(&time, chrono::TimeDelta::seconds(60));
+    let token = Hs256
+        .token(&Header::empty(), &claims, &Hs256Key::new(secret))
+        .unwrap();
+    let jwks = js(&json!({"keys": [{"kty": "oct", "k": URL_SAFE_NO_PAD.encode(secret)}]}));
+    let opts = options(json!({"algorithms": ["HS256"], "typ": null}));
+    assert_eq!(
+        rust(&verify_jwt(&token, jwks.clone(), opts).unwrap())["sub"],
+        "s"
+    );
+    // The default allow-list is EdDSA only.
+    let err = verify_jwt(&token, jwks, options(json!({"typ": null}))).unwrap_err();
+    assert_eq!(code(err), "unsupported_algorithm");
+}
+
+#[wasm_bindgen_test]
+fn decode_unverified_shows_header_and_claims() {
+    let decoded = rust(&decode_jwt_unverified(&access_token("https://auth.example", NOW)).unwrap());
+    assert_eq!(decoded["header"]["alg"], "EdDSA");
+    assert_eq!(decoded["header"]["typ"], "at+jwt");
+    assert_eq!(decoded["claims"]["iss"], "https://auth.example");
+    assert_eq!(code(decode_jwt_unverified("a.b").unwrap_err()), "malformed");
+    let not_json = format!(
+        "{}.{}.x",
+        URL_SAFE_NO_PAD.encode("{}"),
+        STANDARD.encode("[1]")
+    );
+    assert_eq!(
+        code(decode_jwt_unverified(&not_json).unwrap_err()),
+        "malformed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn api_keys_and_credentials_are_recognized_offline() {
+    let key = edge_auth::api_key::generate(&edge_auth::testing::SeqRandom::new(5)).unwrap();
+    let key = key.key.expose().clone();
+    assert!(is_well_formed_api_key(&key));
+    let typo = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('a') { 'b' } else { 'a' }
+    );
+    assert!(!is_well_formed_api_key(&typo));
+    assert_eq!(classify_credential(&key), "api_key");
+    assert_eq!(classify_credential(&access_token("x", NOW)), "jwt");
+    assert_eq!(classify_credential(&typo), "unknown");
+    assert_eq!(classify_credential("hello"), "unknown");
+}
+
+#[wasm_bindgen_test]
+fn client_options_are_checked() {
+    let err = AuthClient::new(js(
+        &json!({"baseUrl": "http://127.0.0.1:1", "storage": "disk"}),
+    ))
+    .err()
+    .unwrap();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1/"}))).unwrap();
+    assert!(!client.is_logged_in());
+    assert_eq!(client.access_token(), None);
+}
+
+#[wasm_bindgen_test]
+async fn client_call_without_login_fails_with_401_and_no_request() {
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    let err = wasm_bindgen_futures::JsFuture::from(client.me())
+        .await
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(Reflect::get(&err, &"name".into()).unwrap(), "AuthApiError");
+    assert_eq!(Reflect::get(&err, &"status".into()).unwrap(), 401);
+}
+
+#[wasm_bindgen_test]
+async fn network_failure_is_status_0() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    let err = wasm_bindgen_futures::JsFuture::from(
+        client.login(js(&json!({"email": "a@b.co", "password": "x"}))),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(Reflect::get(&err, &"status".into()).unwrap(), 0);
+}

@@ -1,0 +1,142 @@
+// Serves the Worker as tests/lib/wrangler.sh does, from Node: `wrangler dev` (real workerd;
+// wrangler runs the build command, `sh scripts/build.sh`, itself) on a loopback port with
+// local KV in a temporary folder, in its own process group so that stopping it stops workerd
+// too. Not a test file; used by jose.test.mjs.
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { root } from "./pkg.mjs";
+
+export const API = "/api/v1/auth";
+
+/** Resolves to `port` if it is free on 127.0.0.1, else to a port the OS picks. */
+function freePort(port) {
+  const tryListen = (p) =>
+    new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(p, "127.0.0.1", () => {
+        const { port: got } = server.address();
+        server.close(() => resolve(got));
+      });
+    });
+  return tryListen(port).catch(() => tryListen(0));
+}
+
+/** `[vars]` values of wrangler.toml, read (never written) so the tests follow its config. */
+export function wranglerVar(name) {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const m = toml.match(new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m"));
+  if (!m) throw new Error(`wrangler.toml has no ${name}`);
+  return m[1];
+}
+
+/**
+ * Starts `wrangler dev` and waits (up to `timeoutSecs`) until it serves the JWKS.
+ * Returns { base, stop, log }; `stop()` kills the whole process group and removes the state.
+ */
+export async function startWorker({ port = Number(process.env.INTEROP_PORT || 8796), timeoutSecs = 300 } = {}) {
+  if (!existsSync(join(root, ".dev.vars"))) {
+    const vars = execFileSync("sh", ["scripts/dev-vars.sh"], { cwd: root, encoding: "utf8" });
+    writeFileSync(join(root, ".dev.vars"), vars, { mode: 0o600 });
+  }
+  port = await freePort(port);
+  const base = `http://127.0.0.1:${port}`;
+  const state = mkdtempSync(join(tmpdir(), "edge-auth-interop-"));
+  const logPath = join(state, "wrangler.log");
+  const logFd = openSync(logPath, "a");
+  const env = {
+    ...process.env,
+    PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}`,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_HIDE_BANNER: "true",
+  };
+  const child = spawn(
+    "wrangler",
+    [
+      "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
+      "--persist-to", join(state, "kv"), "--show-interactive-dev-session=false",
+    ],
+    { cwd: root, env, detached: true, stdio: ["ignore", logFd, logFd] },
+  );
+  closeSync(logFd);
+  let exited = null;
+  const exitedPromise = new Promise((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once("error", (err) => {
+      exited = { error: err.message };
+      resolve();
+    });
+  });
+  const killGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  // Should the test process die without running `after`, take wrangler down with it.
+  const onExit = () => killGroup("SIGKILL");
+  process.once("exit", onExit);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    killGroup("SIGTERM");
+    await Promise.race([exitedPromise, sleep(2000)]);
+    await sleep(300);
+    killGroup("SIGKILL");
+    process.removeListener("exit", onExit);
+    rmSync(state, { recursive: true, force: true });
+  };
+  const log = () => {
+    try {
+      return readFileSync(logPath, "utf8");
+    } catch {
+      return "";
+    }
+  };
+
+  const deadline = Date.now() + timeoutSecs * 1000;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const r = await fetch(`${base}/.well-known/jwks.json`, { signal: AbortSignal.timeout(5000) });
+      if (r.ok) return { base, stop, log };
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(1000);
+  }
+  const why = exited ? `wrangler exited (${JSON.stringify(exited)})` : `no JWKS after ${timeoutSecs} s`;
+  const output = log();
+  await stop();
+  throw new Error(`${why}; wrangler log:\n${output.slice(-8000)}`);
+}
+
+/** One JSON request to the API; resolves to { status, body, headers }. */
+export async function call(base, method, path, { token, json } = {}) {
+  const headers = {};
+  if (json !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const text = await r.text();
+  let body = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: r.status, body, headers: r.headers };
+}

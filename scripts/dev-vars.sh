@@ -7,4 +7,6 @@ cat <<VARS
 JWT_SIGNING_KEY="$(rand 32)"
 PRIVATE_KEY_ENCRYPTION_KEY="$(rand 32)"
 API_KEY_PEPPER="$(rand 32)"
+# The client secret of the local OpenID provider (tests/oidc/provider.mjs); not a real secret.
+OIDC_CLIENT_SECRET="edge-auth-local-secret"
 VARS

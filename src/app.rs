@@ -1,6 +1,10 @@
 //! The REST API: routing and handlers, as one function from [`Request`] to [`Response`].
 
+use std::rc::Rc;
+
 use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::api_key;
 use crate::auth::{self, Principal};
@@ -11,6 +15,7 @@ use crate::model::{
     ApiKeyCreated, ApiKeyList, ApiKeySummary, MeResponse, PrivateKeyStatus, TokenResponse,
     UserResponse,
 };
+use crate::oidc::{self, Expect, NoProvider, Oidc, OidcConfig, Outbound, Provider, ProviderCache};
 use crate::password;
 use crate::ports::{Clock, Random, Store};
 use crate::private_key;
@@ -28,18 +33,39 @@ pub const BASE_PATH: &str = "/api/v1/auth";
 const USER_ID_LEN: usize = 22;
 const SESSION_ID_LEN: usize = 22;
 
-/// The auth service: configuration plus the three ports.
+/// The auth service: configuration plus the ports.
 #[derive(Debug)]
-pub struct App<S, C, R> {
+pub struct App<S, C, R, P = NoProvider> {
     /// Where records live.
     pub store: S,
     /// What time it is.
     pub clock: C,
     /// Where randomness comes from.
     pub rng: R,
+    /// The identity provider (HTTP and RS256/ES256 checks).
+    pub provider: P,
+    /// The provider's discovery document and keys, kept across requests.
+    pub provider_cache: Rc<ProviderCache>,
     /// The deployment's settings and secrets.
     pub config: Config,
 }
+
+/// A sign-in in progress, between `/oauth/authorize` and `/oauth/callback`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OauthState {
+    nonce: String,
+    verifier: String,
+    redirect_uri: String,
+    callback_url: String,
+}
+
+/// A provider identity linked to a local user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IdentityRecord {
+    pub(crate) user_id: String,
+}
+
+const STATE_LEN: usize = 32;
 
 /// The API's routes, each with the methods it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +79,8 @@ enum Route {
     ApiKey(String),
     PrivateKey,
     Jwks,
+    OauthAuthorize,
+    OauthCallback,
 }
 
 impl Route {
@@ -70,6 +98,8 @@ impl Route {
             "/api-keys" => Self::ApiKeys,
             "/private-key" => Self::PrivateKey,
             "/.well-known/jwks.json" => Self::Jwks,
+            "/oauth/authorize" => Self::OauthAuthorize,
+            "/oauth/callback" => Self::OauthCallback,
             _ => {
                 let id = rest.strip_prefix("/api-keys/")?;
                 if id.is_empty() || id.contains('/') {
@@ -83,7 +113,7 @@ impl Route {
     fn methods(&self) -> &'static [&'static str] {
         match self {
             Self::Register | Self::Login | Self::Refresh | Self::Logout => &["POST"],
-            Self::Me | Self::Jwks => &["GET"],
+            Self::Me | Self::Jwks | Self::OauthAuthorize | Self::OauthCallback => &["GET"],
             Self::ApiKeys => &["GET", "POST"],
             Self::ApiKey(_) => &["DELETE"],
             Self::PrivateKey => &["GET", "PUT", "DELETE"],
@@ -91,7 +121,7 @@ impl Route {
     }
 }
 
-impl<S: Store, C: Clock, R: Random> App<S, C, R> {
+impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     /// Serves one request. Never panics on client input; every error becomes a response.
     pub async fn handle(&self, req: Request) -> Response {
         match self.route(&req).await {
@@ -110,10 +140,13 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             (Route::Register, _) => self.register(req).await,
             (Route::Login, _) => self.login(req).await,
             (Route::Refresh, _) => self.refresh(req).await,
-            (Route::Jwks, _) => Ok(
-                Response::json(200, &token::jwks([&self.config.signing_key]))
-                    .with_header("cache-control", "public, max-age=300"),
-            ),
+            (Route::OauthAuthorize, _) => self.oauth_authorize(req).await,
+            (Route::OauthCallback, _) => self.oauth_callback(req).await,
+            (Route::Jwks, _) => Ok(Response::json(
+                200,
+                &token::jwks(self.config.verification_keys(self.clock.now().timestamp())),
+            )
+            .with_header("cache-control", "public, max-age=300")),
             (route, method) => {
                 let principal = auth::authenticate(self, req).await?;
                 match (route, method) {
@@ -214,20 +247,27 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
                 .put(&storage::user_key(&user.id), &user, None, now)
                 .await?;
         }
+        let tokens = self.start_session(&user.id).await?;
+        Ok(Self::token_response(&tokens))
+    }
+
+    fn token_response(tokens: &TokenResponse) -> Response {
+        Response::json(200, tokens).with_header("cache-control", "no-store")
+    }
+
+    /// Starts a session (a refresh-token family) for a user who has just proven who they are.
+    async fn start_session(&self, user_id: &str) -> Result<TokenResponse, AuthError> {
+        let now = self.clock.now();
         let session_id = crate::base62::random(&self.rng, SESSION_ID_LEN)?;
         let session = SessionRecord {
-            user_id: user.id.clone(),
+            user_id: user_id.to_owned(),
             revoked: false,
             created_at: now.timestamp(),
             expires_at: now.timestamp() + self.config.refresh_ttl_secs,
         };
-        records
-            .put(
-                &storage::session_key(&session_id),
-                &session,
-                Some(session.expires_at),
-                now,
-            )
+        let key = storage::session_key(&session_id);
+        self.records()
+            .put(&key, &session, Some(session.expires_at), now)
             .await?;
         self.issue_tokens(&session_id, &session).await
     }
@@ -237,7 +277,7 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
         &self,
         session_id: &str,
         session: &SessionRecord,
-    ) -> Result<Response, AuthError> {
+    ) -> Result<TokenResponse, AuthError> {
         let now = self.clock.now();
         let refresh = session::generate(&self.rng)?;
         let record = RefreshRecord {
@@ -268,13 +308,12 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             now,
             self.config.access_ttl_secs,
         );
-        let body = TokenResponse {
+        Ok(TokenResponse {
             access_token,
             refresh_token: refresh.token.expose().clone(),
             token_type: "bearer".into(),
             expires_in: self.config.access_ttl_secs,
-        };
-        Ok(Response::json(200, &body).with_header("cache-control", "no-store"))
+        })
     }
 
     async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
@@ -316,9 +355,13 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
                 records
                     .put(&token_key, &record, Some(record.expires_at), now)
                     .await?;
-                self.issue_tokens(&record.session_id, &session).await
+                let tokens = self.issue_tokens(&record.session_id, &session).await?;
+                Ok(Self::token_response(&tokens))
             }
-            Exchange::WithinGrace => self.issue_tokens(&record.session_id, &session).await,
+            Exchange::WithinGrace => {
+                let tokens = self.issue_tokens(&record.session_id, &session).await?;
+                Ok(Self::token_response(&tokens))
+            }
         }
     }
 
@@ -558,4 +601,232 @@ impl<S: Store, C: Clock, R: Random> App<S, C, R> {
             .await?;
         Ok(Response::empty(204))
     }
+
+    fn oidc_config(&self) -> Result<&OidcConfig, AuthError> {
+        self.config.oidc.as_ref().ok_or(AuthError::NotFound(
+            "Sign-in with an identity provider is not configured",
+        ))
+    }
+
+    /// The provider-facing half of the service.
+    pub(crate) fn oidc(&self) -> Result<Oidc<'_, S, C, P>, AuthError> {
+        Ok(Oidc {
+            config: self.oidc_config()?,
+            store: &self.store,
+            clock: &self.clock,
+            provider: &self.provider,
+            cache: &self.provider_cache,
+        })
+    }
+
+    async fn oauth_authorize(&self, req: &Request) -> Result<Response, AuthError> {
+        let config = self.oidc_config()?;
+        let redirect_uri = match req.query_param("redirect_uri") {
+            Some(uri) if config.redirect_uris.contains(&uri) => uri,
+            Some(_) => return Err(AuthError::BadRequest("redirect_uri is not allowed".into())),
+            None => config
+                .redirect_uris
+                .first()
+                .cloned()
+                .ok_or_else(|| AuthError::BadRequest("redirect_uri is required".into()))?,
+        };
+        let callback_url = match &config.callback_url {
+            Some(url) => url.clone(),
+            None if !req.origin.is_empty() => format!("{}{BASE_PATH}/oauth/callback", req.origin),
+            None => {
+                return Err(AuthError::Internal(
+                    "OIDC_CALLBACK_URL is needed: request origin unknown".into(),
+                ))
+            }
+        };
+        let metadata = self.oidc()?.metadata().await?;
+        let state = crate::base62::random(&self.rng, STATE_LEN)?;
+        let pending = OauthState {
+            nonce: crate::base62::random(&self.rng, 32)?,
+            verifier: crate::base62::random(&self.rng, 64)?,
+            redirect_uri,
+            callback_url,
+        };
+        let now = self.clock.now();
+        let expires = now.timestamp() + oidc::STATE_TTL_SECS;
+        self.records()
+            .put(&state_key(&state), &pending, Some(expires), now)
+            .await?;
+        let query = oidc::encode_pairs(&[
+            ("response_type", "code"),
+            ("client_id", &config.client_id),
+            ("redirect_uri", &pending.callback_url),
+            ("scope", &config.scopes),
+            ("state", &state),
+            ("nonce", &pending.nonce),
+            ("code_challenge", &oidc::pkce_challenge(&pending.verifier)),
+            ("code_challenge_method", "S256"),
+        ]);
+        let separator = if metadata.authorization_endpoint.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let location = format!("{}{separator}{query}", metadata.authorization_endpoint);
+        Ok(Response::empty(302)
+            .with_header("location", location)
+            .with_header("cache-control", "no-store"))
+    }
+
+    async fn oauth_callback(&self, req: &Request) -> Result<Response, AuthError> {
+        let config = self.oidc_config()?;
+        let bad = |msg: &str| AuthError::BadRequest(msg.to_owned());
+        let state = req.query_param("state").unwrap_or_default();
+        if state.len() != STATE_LEN || !crate::base62::is_base62(&state) {
+            return Err(bad("Unknown or expired sign-in state"));
+        }
+        let records = self.records();
+        let key = state_key(&state);
+        let pending: OauthState = records
+            .get(&key)
+            .await?
+            .ok_or_else(|| bad("Unknown or expired sign-in state"))?;
+        // Single use: a replayed callback finds nothing.
+        records.delete(&key).await?;
+        if let Some(error) = req.query_param("error") {
+            let code: String = error
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(64)
+                .collect();
+            return Err(AuthError::BadRequest(format!(
+                "The identity provider refused the sign-in: {code}"
+            )));
+        }
+        let code = req
+            .query_param("code")
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| bad("Missing code"))?;
+
+        let oidc = self.oidc()?;
+        let metadata = oidc.metadata().await?;
+        let body = oidc::encode_pairs(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &pending.callback_url),
+            ("code_verifier", &pending.verifier),
+        ]);
+        let exchange = Outbound {
+            method: "POST",
+            url: metadata.token_endpoint.clone(),
+            headers: vec![
+                (
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+                ("accept".into(), "application/json".into()),
+                ("authorization".into(), oidc::client_basic_auth(config)),
+            ],
+            body: body.into_bytes(),
+        };
+        let response = self.provider.fetch(exchange).await.map_err(|err| {
+            AuthError::Upstream(format!("identity provider token endpoint: {}", err.0))
+        })?;
+        match response.status {
+            200 => {}
+            400 | 401 => return Err(bad("The identity provider refused the code")),
+            status => {
+                return Err(AuthError::Upstream(format!(
+                    "identity provider token endpoint: HTTP {status}"
+                )))
+            }
+        }
+        let id_token = response.json_body()["id_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                AuthError::Upstream("identity provider token endpoint: no id_token".into())
+            })?;
+        let claims = oidc
+            .verify(
+                &id_token,
+                Expect::IdToken {
+                    nonce: &pending.nonce,
+                },
+            )
+            .await?
+            .map_err(|err| AuthError::BadRequest(format!("Invalid ID token: {}", err.message())))?;
+        let user_id = self.link_identity(config, &claims).await?;
+        let tokens = self.start_session(&user_id).await?;
+        let expires_in = tokens.expires_in.to_string();
+        let fragment = oidc::encode_pairs(&[
+            ("access_token", &tokens.access_token),
+            ("refresh_token", &tokens.refresh_token),
+            ("token_type", "bearer"),
+            ("expires_in", &expires_in),
+        ]);
+        Ok(Response::empty(302)
+            .with_header("location", format!("{}#{fragment}", pending.redirect_uri))
+            .with_header("cache-control", "no-store"))
+    }
+
+    /// The local user of a provider identity: the linked one, the owner of the same verified
+    /// email (then linked), or a new user.
+    async fn link_identity(
+        &self,
+        config: &OidcConfig,
+        claims: &serde_json::Map<String, Value>,
+    ) -> Result<String, AuthError> {
+        let records = self.records();
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AuthError::BadRequest("ID token has no subject".into()))?;
+        let link = oidc::identity_key(&config.issuer, subject);
+        if let Some(identity) = records.get::<IdentityRecord>(&link).await? {
+            return Ok(identity.user_id);
+        }
+        let email = claims
+            .get("email")
+            .and_then(Value::as_str)
+            .and_then(crate::validate::normalize_email)
+            .ok_or_else(|| {
+                AuthError::BadRequest("The identity provider shared no valid email address".into())
+            })?;
+        let verified = claims.get("email_verified") == Some(&Value::Bool(true));
+        let now = self.clock.now();
+        let email_key = storage::email_key(&email);
+        let user_id =
+            match records.get::<EmailRecord>(&email_key).await? {
+                Some(owner) if verified => owner.user_id,
+                Some(_) => return Err(AuthError::Conflict(
+                    "An account with this email exists and the provider has not verified the email",
+                )),
+                None => {
+                    let user = UserRecord {
+                        id: crate::base62::random(&self.rng, USER_ID_LEN)?,
+                        email,
+                        name: claims
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .map(|n| n.chars().take(100).collect()),
+                        // Not a PHC string: no password ever matches it.
+                        password_hash: "!oidc".into(),
+                        created_at: now.timestamp(),
+                    };
+                    records
+                        .put(&storage::user_key(&user.id), &user, None, now)
+                        .await?;
+                    let owner = EmailRecord {
+                        user_id: user.id.clone(),
+                    };
+                    records.put(&email_key, &owner, None, now).await?;
+                    user.id
+                }
+            };
+        let identity = IdentityRecord {
+            user_id: user_id.clone(),
+        };
+        records.put(&link, &identity, None, now).await?;
+        Ok(user_id)
+    }
+}
+
+fn state_key(state: &str) -> String {
+    format!("v1:oauth:state:{state}")
 }

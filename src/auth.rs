@@ -12,6 +12,7 @@ use crate::api_key::{self, ApiKeyFormatError};
 use crate::app::App;
 use crate::error::AuthError;
 use crate::http::Request;
+use crate::oidc::{Expect, Provider};
 use crate::ports::{Clock, Random, Store};
 use crate::storage::{self, ApiKeyRecord, Records, SessionRecord};
 use crate::token::{self, Expectations};
@@ -95,15 +96,15 @@ pub fn bearer(req: &Request) -> Result<&str, AuthError> {
 }
 
 /// Authenticates the request's bearer credential, whatever its scheme.
-pub async fn authenticate<S: Store, C: Clock, R: Random>(
-    app: &App<S, C, R>,
+pub async fn authenticate<S: Store, C: Clock, R: Random, P: Provider>(
+    app: &App<S, C, R, P>,
     req: &Request,
 ) -> Result<Principal, AuthError> {
     match classify(bearer(req)?) {
         Some(Credential::ApiKey(key)) => authenticate_api_key(app, key).await,
         Some(Credential::Jwt(token)) => match unverified_issuer(token) {
             Some(iss) if iss == app.config.issuer => authenticate_access_token(app, token).await,
-            Some(_) => verify_external(app, token).await,
+            Some(iss) => verify_external(app, token, &iss).await,
             None => Err(AuthError::InvalidToken(
                 token::TokenError::Malformed.message(),
             )),
@@ -123,17 +124,46 @@ fn unverified_issuer(token: &str) -> Option<String> {
     Some(claims.custom.iss)
 }
 
-/// Tokens from other issuers: the OAuth2 identity-provider scheme. No provider is configured
-/// yet, so every such token is refused.
-async fn verify_external<S: Store, C: Clock, R: Random>(
-    _app: &App<S, C, R>,
-    _token: &str,
+/// Tokens from other issuers: the OAuth2 scheme, access tokens of the configured identity
+/// provider, mapped to the local user linked to their (`iss`, `sub`) at sign-in.
+async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
+    app: &App<S, C, R, P>,
+    token: &str,
+    issuer: &str,
 ) -> Result<Principal, AuthError> {
-    Err(AuthError::InvalidToken("token issuer is not trusted"))
+    let untrusted = AuthError::InvalidToken("token issuer is not trusted");
+    let Some(config) = app.config.oidc.as_ref().filter(|c| c.issuer == issuer) else {
+        return Err(untrusted);
+    };
+    let claims = app
+        .oidc()?
+        .verify(token, Expect::AccessToken)
+        .await?
+        .map_err(|err| AuthError::InvalidToken(err.message()))?;
+    let subject = claims
+        .get("sub")
+        .and_then(|s| s.as_str())
+        .unwrap_or_default();
+    let link = crate::oidc::identity_key(&config.issuer, subject);
+    let identity: Option<crate::app::IdentityRecord> = Records::new(&app.store).get(&link).await?;
+    let identity = identity.ok_or(AuthError::InvalidToken(
+        "no local user is linked to this identity: sign in with the provider first",
+    ))?;
+    let scopes = match claims.get("scope") {
+        Some(serde_json::Value::String(s)) => s.split(' ').map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    Ok(Principal {
+        user_id: identity.user_id,
+        scheme: Scheme::Oauth2,
+        session_id: None,
+        api_key_id: None,
+        scopes,
+    })
 }
 
-async fn authenticate_access_token<S: Store, C: Clock, R: Random>(
-    app: &App<S, C, R>,
+async fn authenticate_access_token<S: Store, C: Clock, R: Random, P: Provider>(
+    app: &App<S, C, R, P>,
     token: &str,
 ) -> Result<Principal, AuthError> {
     let now = app.clock.now();
@@ -141,8 +171,13 @@ async fn authenticate_access_token<S: Store, C: Clock, R: Random>(
         issuer: &app.config.issuer,
         audience: &app.config.audience,
     };
-    let verified = token::verify_access([&app.config.signing_key], token, &expect, now)
-        .map_err(|err| AuthError::InvalidToken(err.message()))?;
+    let verified = token::verify_access(
+        app.config.verification_keys(now.timestamp()),
+        token,
+        &expect,
+        now,
+    )
+    .map_err(|err| AuthError::InvalidToken(err.message()))?;
     let claims = verified.claims;
     let records = Records::new(&app.store);
     let session: Option<SessionRecord> = records.get(&storage::session_key(&claims.sid)).await?;
@@ -163,8 +198,8 @@ async fn authenticate_access_token<S: Store, C: Clock, R: Random>(
 /// `last_used_at` is written at most this often, to spare KV's one write per second per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-async fn authenticate_api_key<S: Store, C: Clock, R: Random>(
-    app: &App<S, C, R>,
+async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
+    app: &App<S, C, R, P>,
     key: &str,
 ) -> Result<Principal, AuthError> {
     // Format and checksum first: a mistyped key costs no store read.

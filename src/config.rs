@@ -27,6 +27,12 @@ pub struct Config {
     pub password: PasswordParams,
     /// Signs our access tokens (`JWT_SIGNING_KEY`: base64 of a 32-byte Ed25519 seed).
     pub signing_key: SigningKey,
+    /// Keys rotated out, with the Unix time they stopped signing
+    /// (`JWT_RETIRED_SIGNING_KEYS`: `seed:retired_at,...`). Each still verifies, and is
+    /// published, until every token it signed has expired.
+    pub retired_keys: Vec<(SigningKey, i64)>,
+    /// The external OpenID provider, if one is configured (`OIDC_ISSUER` and friends).
+    pub oidc: Option<crate::oidc::OidcConfig>,
     /// Encrypts private keys at rest (`PRIVATE_KEY_ENCRYPTION_KEY`: base64 of 32 bytes).
     pub private_key_kek: Secret<Vec<u8>>,
     /// HMAC key for API-key and refresh-token hashes (`API_KEY_PEPPER`: base64, 32+ bytes).
@@ -48,6 +54,7 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Reads the configuration through `lookup`, which returns a var or secret by name.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let lookup = &lookup;
         let required = |name: &str| {
             lookup(name)
                 .filter(|v| !v.trim().is_empty())
@@ -78,7 +85,28 @@ impl Config {
         let seed = secret_bytes("JWT_SIGNING_KEY", 32, 32)?;
         let signing_key = SigningKey::from_seed(seed.expose())
             .ok_or_else(|| ConfigError("JWT_SIGNING_KEY must be a 32-byte seed".into()))?;
+        let seed_key = |seed: &str| {
+            STANDARD
+                .decode(seed.trim())
+                .ok()
+                .and_then(|seed| SigningKey::from_seed(&seed))
+        };
+        let mut retired_keys = Vec::new();
+        for entry in lookup("JWT_RETIRED_SIGNING_KEYS")
+            .unwrap_or_default()
+            .split(',')
+        {
+            if entry.trim().is_empty() {
+                continue;
+            }
+            let bad = || ConfigError("JWT_RETIRED_SIGNING_KEYS must be seed:retired_at,...".into());
+            let (seed, at) = entry.split_once(':').ok_or_else(bad)?;
+            let key = seed_key(seed).ok_or_else(bad)?;
+            retired_keys.push((key, at.trim().parse::<i64>().map_err(|_| bad())?));
+        }
         Ok(Self {
+            retired_keys,
+            oidc: crate::oidc::OidcConfig::from_lookup(&lookup)?,
             issuer: required("JWT_ISSUER")?,
             audience: required("JWT_AUDIENCE")?,
             access_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 900, 60)?,
@@ -93,6 +121,22 @@ impl Config {
             private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
             pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
         })
+    }
+}
+
+impl Config {
+    /// The keys that verify our tokens at `now`, the active one first: retired keys stay until
+    /// the last token they signed has expired.
+    pub fn verification_keys(&self, now: i64) -> Vec<&SigningKey> {
+        let horizon = self.access_ttl_secs + crate::token::LEEWAY_SECS;
+        std::iter::once(&self.signing_key)
+            .chain(
+                self.retired_keys
+                    .iter()
+                    .filter(|(_, retired_at)| now <= retired_at + horizon)
+                    .map(|(key, _)| key),
+            )
+            .collect()
     }
 }
 
@@ -131,6 +175,24 @@ mod tests {
         let err = Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
         assert!(err.0.contains("PRIVATE_KEY_ENCRYPTION_KEY"), "{err}");
         assert!(!err.0.contains(&STANDARD.encode([9u8; 16])));
+    }
+
+    #[test]
+    fn retired_keys_verify_until_their_tokens_expire() {
+        let mut vars = vars();
+        vars.insert(
+            "JWT_RETIRED_SIGNING_KEYS",
+            format!("{}:1000", STANDARD.encode([8u8; 32])),
+        );
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        assert_eq!(config.verification_keys(1000 + 900 + 30).len(), 2);
+        assert_eq!(config.verification_keys(1000 + 900 + 31).len(), 1);
+        assert_eq!(
+            config.verification_keys(0)[0].kid(),
+            config.signing_key.kid()
+        );
+        vars.insert("JWT_RETIRED_SIGNING_KEYS", "nonsense".into());
+        assert!(Config::from_lookup(|k| vars.get(k).cloned()).is_err());
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum AuthError {
     InvalidToken(&'static str),
     /// 401: login failed. Unknown email and wrong password both give this.
     InvalidLogin,
+    /// 400: a request that cannot be served as sent (a sign-in callback with a bad state, ...).
+    BadRequest(String),
     /// 403: a valid credential that may not do this.
     Forbidden(&'static str),
     /// 404.
@@ -63,6 +65,8 @@ pub enum AuthError {
     PayloadTooLarge,
     /// 415: a body that is not JSON.
     UnsupportedMediaType,
+    /// 502: the identity provider is unreachable or answered nonsense. Logged, never sent.
+    Upstream(String),
     /// 500: a port failed or the configuration is broken. The text is logged, never sent.
     Internal(String),
 }
@@ -77,6 +81,7 @@ impl AuthError {
     /// The status code.
     pub fn status(&self) -> u16 {
         match self {
+            Self::BadRequest(_) => 400,
             Self::Validation(_) => 422,
             Self::MissingCredentials | Self::InvalidToken(_) | Self::InvalidLogin => 401,
             Self::Forbidden(_) => 403,
@@ -85,6 +90,7 @@ impl AuthError {
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::Upstream(_) => 502,
             Self::Internal(_) => 500,
         }
     }
@@ -104,6 +110,7 @@ impl AuthError {
             ),
             Self::InvalidLogin => Response::json(status, &detail("Incorrect email or password"))
                 .with_header("www-authenticate", "Bearer"),
+            Self::BadRequest(msg) => Response::json(status, &detail(&msg)),
             Self::Forbidden(msg) | Self::NotFound(msg) | Self::Conflict(msg) => {
                 Response::json(status, &detail(msg))
             }
@@ -116,6 +123,12 @@ impl AuthError {
             }
             Self::UnsupportedMediaType => {
                 Response::json(status, &detail("Content-Type must be application/json"))
+            }
+            Self::Upstream(log) => {
+                let mut response =
+                    Response::json(status, &detail("The identity provider is unavailable"));
+                response.log = Some(log);
+                response
             }
             Self::Internal(log) => {
                 let mut response = Response::json(status, &detail("Internal Server Error"));

@@ -14,6 +14,8 @@ pub struct Request {
     pub path: String,
     /// The query string without `?`; unknown parameters are ignored.
     pub query: String,
+    /// `scheme://host[:port]` the request was sent to (empty when unknown).
+    pub origin: String,
     /// Header names and values, in any case.
     pub headers: Vec<(String, String)>,
     /// The body bytes.
@@ -62,6 +64,42 @@ impl Request {
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+
+    /// The first query parameter named `name`, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key) == name).then(|| percent_decode(value))
+        })
+    }
+}
+
+/// Decodes `%XX` escapes and `+` (as a space); an invalid escape is kept as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An HTTP response as the core produces it.
@@ -117,5 +155,26 @@ impl Response {
     /// The body parsed as JSON (`Null` when it is not JSON).
     pub fn json_body(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_decoded() {
+        let req = Request::new(
+            "GET",
+            "/x?a=1&redirect_uri=http%3A%2F%2Fh%2F%3Fq%3D1&b=x+y&bad=%zz&e",
+        );
+        assert_eq!(
+            req.query_param("redirect_uri").as_deref(),
+            Some("http://h/?q=1")
+        );
+        assert_eq!(req.query_param("b").as_deref(), Some("x y"));
+        assert_eq!(req.query_param("bad").as_deref(), Some("%zz"));
+        assert_eq!(req.query_param("e").as_deref(), Some(""));
+        assert_eq!(req.query_param("missing"), None);
     }
 }

@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod oidc;
 pub mod password;
 pub mod ports;
 pub mod private_key;

@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use chrono::DateTime;
+use edge_auth::oidc::NoProvider;
 use edge_auth::testing::{FixedClock, MemoryStore, SeqRandom};
 use edge_auth::{App, Config, Request, Response};
 use futures_executor::block_on;
@@ -52,6 +53,8 @@ fn api_with(config: Config) -> Api {
             store: MemoryStore::new(clock.clone()),
             clock: clock.clone(),
             rng: SeqRandom::new(1),
+            provider: NoProvider,
+            provider_cache: Default::default(),
             config,
         },
         clock,
@@ -830,4 +833,62 @@ fn store_holds_no_plaintext_secret() {
         assert_eq!(record["v"], 1, "{name} is not versioned");
         assert!(name.starts_with("v1:"), "{name}");
     }
+}
+
+// ---------------------------------------------------------------- identity provider
+
+#[test]
+fn provider_sign_in_is_404_when_not_configured() {
+    let api = api();
+    for path in ["/oauth/authorize", "/oauth/callback?state=x&code=y"] {
+        let response = api.send(Request::new("GET", &format!("{BASE}{path}")));
+        assert_eq!(response.status, 404, "{path}");
+        assert!(detail(&response).contains("not configured"));
+    }
+}
+
+fn oidc_api() -> Api {
+    api_with(config_with(&[
+        ("OIDC_ISSUER", "http://127.0.0.1:9"),
+        ("OIDC_CLIENT_ID", "edge-auth"),
+        ("OIDC_CLIENT_SECRET", "secret"),
+        ("OIDC_REDIRECT_URIS", "http://127.0.0.1:8787/"),
+    ]))
+}
+
+#[test]
+fn provider_sign_in_refuses_a_redirect_uri_that_is_not_allowed() {
+    let api = oidc_api();
+    let path = format!("{BASE}/oauth/authorize?redirect_uri=https%3A%2F%2Fevil.example%2F");
+    let response = api.send(Request::new("GET", &path));
+    assert_eq!(response.status, 400);
+    assert_eq!(detail(&response), "redirect_uri is not allowed");
+}
+
+#[test]
+fn provider_callback_with_an_unknown_state_is_400() {
+    let api = oidc_api();
+    for query in [
+        "",
+        "?state=short&code=x",
+        "?state=0123456789abcdef0123456789abcdef&code=x",
+    ] {
+        let response = api.send(Request::new(
+            "GET",
+            &format!("{BASE}/oauth/callback{query}"),
+        ));
+        assert_eq!(response.status, 400, "{query}");
+        assert_eq!(detail(&response), "Unknown or expired sign-in state");
+    }
+}
+
+#[test]
+fn unreachable_provider_is_a_502_without_internals() {
+    let api = oidc_api();
+    let mut req = Request::new("GET", &format!("{BASE}/oauth/authorize"));
+    req.origin = "http://127.0.0.1:8787".into();
+    let response = block_on(api.app.handle(req));
+    assert_eq!(response.status, 502);
+    assert_eq!(detail(&response), "The identity provider is unavailable");
+    assert!(response.log.is_some());
 }

@@ -8,7 +8,7 @@ mod keys;
 mod verify;
 
 pub use keys::{jwks, SigningKey};
-pub use verify::{verify, Alg, KeySet, Rules, Verified, VerifyingKey};
+pub use verify::{check_claims, verify, Alg, KeySet, Rules, Verified, VerifyingKey};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use jwt_compact::alg::Ed25519;
@@ -71,6 +71,10 @@ pub enum TokenError {
     WrongAudience,
     /// The key set is not a JWK Set we can use.
     InvalidJwks,
+    /// An ID token's `nonce` is not the one this sign-in sent.
+    WrongNonce,
+    /// An access token lacks a required scope.
+    MissingScope,
 }
 
 impl TokenError {
@@ -88,6 +92,8 @@ impl TokenError {
             Self::WrongIssuer => "wrong token issuer",
             Self::WrongAudience => "wrong token audience",
             Self::InvalidJwks => "invalid JWK set",
+            Self::WrongNonce => "wrong nonce",
+            Self::MissingScope => "token lacks a required scope",
         }
     }
 
@@ -105,6 +111,8 @@ impl TokenError {
             Self::WrongIssuer => "wrong_issuer",
             Self::WrongAudience => "wrong_audience",
             Self::InvalidJwks => "invalid_jwks",
+            Self::WrongNonce => "wrong_nonce",
+            Self::MissingScope => "missing_scope",
         }
     }
 }

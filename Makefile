@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop bench clean
+	test-browser test-interop test-oidc bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -25,14 +25,13 @@ setup:
 	@scripts/setup.sh
 
 # Fresh random secrets for local development, generated once and never committed.
-.dev.vars:
+.dev.vars: scripts/dev-vars.sh
 	@scripts/dev-vars.sh > $@.tmp && mv $@.tmp $@
 	@echo "==> wrote .dev.vars with fresh random keys"
 
 # wrangler runs the [build] command (scripts/build.sh: the Worker, the package, the demo site).
 dev: setup .dev.vars
-	wrangler dev --local --ip 127.0.0.1 --port $(PORT) --persist-to .wrangler-state \
-		--show-interactive-dev-session=false
+	@PORT=$(PORT) scripts/dev.sh
 
 build: setup
 	@scripts/build.sh
@@ -51,7 +50,7 @@ test-wasm: setup
 	$(WASM_PACK) test --node -- --features wasm --test wasm_node
 	$(WASM_PACK) test --headless --chrome -- --features wasm --test wasm_browser
 
-test-e2e: build
+test-e2e: build .dev.vars
 	vitest run --config vitest.config.mts
 
 test-smoke: build .dev.vars
@@ -63,7 +62,10 @@ test-interop: build .dev.vars
 test-browser: build .dev.vars
 	node --test tests/browser/
 
-test: lint test-native test-wasm test-e2e test-smoke test-interop test-browser
+test-oidc: build .dev.vars
+	node --test tests/oidc/
+
+test: lint test-native test-wasm test-e2e test-smoke test-interop test-browser test-oidc
 
 bench: build .dev.vars
 	@bench/run.sh

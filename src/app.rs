@@ -688,6 +688,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             .ok_or_else(|| bad("Unknown or expired sign-in state"))?;
         // Single use: a replayed callback finds nothing.
         records.delete(&key).await?;
+        // RFC 9207: a response from another issuer is a mix-up attack.
+        if req
+            .query_param("iss")
+            .is_some_and(|iss| iss.trim_end_matches('/') != config.issuer)
+        {
+            return Err(bad("The sign-in response came from another issuer"));
+        }
         if let Some(error) = req.query_param("error") {
             let code: String = error
                 .chars()

@@ -532,6 +532,8 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
                     Err(TokenError::WrongNonce)
                 }
             }
+            // An ID token (it carries our nonce) is not an access token, whatever its scopes.
+            Expect::AccessToken if jwt.claims.contains_key("nonce") => Err(TokenError::WrongType),
             Expect::AccessToken => {
                 let granted: Vec<&str> = match (jwt.claims.get("scope"), jwt.claims.get("scp")) {
                     (Some(Value::String(s)), _) => s.split(' ').collect(),

@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ed25519_compact::{KeyPair, PublicKey, SecretKey, Seed};
+use ed25519_dalek::{SigningKey as SecretKey, VerifyingKey as PublicKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -25,16 +25,17 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// The key derived from a 32-byte seed; `None` for any other length.
     pub fn from_seed(seed: &[u8]) -> Option<Self> {
-        let seed: [u8; Seed::BYTES] = seed.try_into().ok()?;
-        let pair = KeyPair::from_seed(Seed::new(seed));
-        let x = URL_SAFE_NO_PAD.encode(pair.pk.as_ref());
+        let seed: [u8; 32] = seed.try_into().ok()?;
+        let secret = SecretKey::from_bytes(&seed);
+        let public = secret.verifying_key();
+        let x = URL_SAFE_NO_PAD.encode(public.as_bytes());
         // RFC 7638: the SHA-256 of the required members, in lexicographic order, no spaces.
         let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
         Some(Self {
             kid,
-            secret: pair.sk,
-            public: pair.pk,
+            secret,
+            public,
         })
     }
 
@@ -56,7 +57,7 @@ impl SigningKey {
         json!({
             "kty": "OKP",
             "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(self.public.as_ref()),
+            "x": URL_SAFE_NO_PAD.encode(self.public.as_bytes()),
             "kid": self.kid,
             "alg": "EdDSA",
             "use": "sig",

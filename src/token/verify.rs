@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
-use ed25519_compact::PublicKey;
+use ed25519_dalek::VerifyingKey as PublicKey;
 use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt as _, Claims, Token, UntrustedToken, ValidationError};
 use serde_json::{Map, Value};
@@ -100,7 +100,8 @@ impl VerifyingKey {
         let key = match (field("kty"), field("crv")) {
             (Some("OKP"), Some("Ed25519")) => {
                 let x = bytes("x")?;
-                let public = PublicKey::from_slice(&x).map_err(|_| TokenError::InvalidJwks)?;
+                let x: [u8; 32] = x.try_into().map_err(|_| TokenError::InvalidJwks)?;
+                let public = PublicKey::from_bytes(&x).map_err(|_| TokenError::InvalidJwks)?;
                 Self::ed25519(kid, public)
             }
             (Some("oct"), _) => Self::hs256(kid, &bytes("k")?),

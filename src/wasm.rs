@@ -221,9 +221,10 @@ impl JwtVerifier {
     pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
         let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
             .unwrap_or_default();
-        token::verify(token, &self.keys, &self.rules, now)
-            .map(|verified| to_js(&verified.claims))
-            .map_err(token_error)
+        let verified = token::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
+        // JSON.parse builds the claims object faster than property-by-property conversion.
+        let text = serde_json::to_string(&verified.claims).unwrap_or_default();
+        js_sys::JSON::parse(&text).map_err(|_| token_error(TokenError::Malformed))
     }
 }
 

@@ -11,7 +11,14 @@ for target in web nodejs; do
 done
 # The Node build is CommonJS inside a "type": "module" package.
 echo '{ "type": "commonjs" }' > pkg/node/package.json
-rm -rf build/site
-mkdir -p build/site/pkg
-cp -R www/. build/site/
-cp pkg/web/edge_auth.js pkg/web/edge_auth_bg.wasm build/site/pkg/
+# Assembled aside and swapped in, so a running `wrangler dev` never serves a half-built site.
+mkdir -p build
+next=$(mktemp -d build/site.next.XXXXXX)
+chmod 755 "$next"
+mkdir -p "$next/pkg"
+cp -R www/. "$next/"
+cp pkg/web/edge_auth.js pkg/web/edge_auth_bg.wasm "$next/pkg/"
+rm -rf build/site.old
+[ -d build/site ] && mv build/site build/site.old
+mv "$next" build/site
+rm -rf build/site.old

@@ -591,6 +591,44 @@ impl AuthClient {
         })
     }
 
+    /// Where to send the browser to sign in with the identity provider; it comes back to
+    /// `redirectUri` (one of the Worker's `OIDC_REDIRECT_URIS`) with the tokens in the fragment.
+    #[wasm_bindgen(js_name = providerSignInUrl)]
+    pub fn provider_sign_in_url(
+        &self,
+        #[wasm_bindgen(js_name = redirectUri)] redirect_uri: &str,
+    ) -> String {
+        format!(
+            "{}{BASE_PATH}/oauth/authorize?redirect_uri={}",
+            self.inner.base_url,
+            crate::oidc::url_encode(redirect_uri)
+        )
+    }
+
+    /// Takes the tokens from the fragment a provider sign-in returned with (`location.hash`).
+    /// Returns whether it held tokens; then clear the fragment (`history.replaceState`).
+    #[wasm_bindgen(js_name = completeProviderSignIn)]
+    pub fn complete_provider_sign_in(&self, fragment: &str) -> bool {
+        let query = fragment.trim_start_matches('#');
+        let fields = crate::http::Request::new("GET", &format!("/?{query}"));
+        let (Some(access_token), Some(refresh_token)) = (
+            fields.query_param("access_token"),
+            fields.query_param("refresh_token"),
+        ) else {
+            return false;
+        };
+        let expires_in = fields
+            .query_param("expires_in")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0);
+        self.inner.set_tokens(Some(Tokens {
+            access_token,
+            refresh_token,
+            expires_at: now_secs() + expires_in,
+        }));
+        true
+    }
+
     /// `POST /refresh` now (calls refresh automatically when needed).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn refresh(&self) -> Promise {

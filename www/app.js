@@ -33,6 +33,10 @@ try {
 }
 
 wireEvents();
+// Back from the identity provider: the Worker put our tokens in the fragment.
+if (location.hash && auth.completeProviderSignIn(location.hash)) {
+  history.replaceState(null, "", location.pathname + location.search);
+}
 if (auth.isLoggedIn) {
   showLoggedIn();
   await run(loadAccount);
@@ -233,6 +237,11 @@ function wireEvents() {
       showLoggedIn();
       await loadAccount();
     }, form);
+  });
+
+  $("provider-sign-in").addEventListener("click", () => {
+    // The Worker redirects to the provider and back here, to one of OIDC_REDIRECT_URIS.
+    location.assign(auth.providerSignInUrl(location.origin + "/"));
   });
 
   $("logout-button").addEventListener("click", (event) => {

@@ -196,14 +196,27 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         if records.get::<EmailRecord>(&email_key).await?.is_some() {
             return Err(AuthError::Conflict("A user with this email already exists"));
         }
+        let password_hash = password::hash_password(self.config.password, &password, &self.rng)?;
+        let user = self.create_user(email, name, password_hash).await?;
+        Ok(Response::json(201, &UserResponse::from(&user)))
+    }
+
+    /// Stores a new user and the record that makes its email taken.
+    async fn create_user(
+        &self,
+        email: String,
+        name: Option<String>,
+        password_hash: String,
+    ) -> Result<UserRecord, AuthError> {
         let now = self.clock.now();
         let user = UserRecord {
             id: crate::base62::random(&self.rng, USER_ID_LEN)?,
             email,
             name,
-            password_hash: password::hash_password(self.config.password, &password, &self.rng)?,
+            password_hash,
             created_at: now.timestamp(),
         };
+        let records = self.records();
         // The user first: an email record never points at a missing user.
         records
             .put(&storage::user_key(&user.id), &user, None, now)
@@ -211,8 +224,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let owner = EmailRecord {
             user_id: user.id.clone(),
         };
-        records.put(&email_key, &owner, None, now).await?;
-        Ok(Response::json(201, &UserResponse::from(&user)))
+        records
+            .put(&storage::email_key(&user.email), &owner, None, now)
+            .await?;
+        Ok(user)
     }
 
     async fn login(&self, req: &Request) -> Result<Response, AuthError> {
@@ -805,25 +820,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                     "An account with this email exists and the provider has not verified the email",
                 )),
                 None => {
-                    let user = UserRecord {
-                        id: crate::base62::random(&self.rng, USER_ID_LEN)?,
-                        email,
-                        name: claims
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .map(|n| n.chars().take(100).collect()),
-                        // Not a PHC string: no password ever matches it.
-                        password_hash: "!oidc".into(),
-                        created_at: now.timestamp(),
-                    };
-                    records
-                        .put(&storage::user_key(&user.id), &user, None, now)
-                        .await?;
-                    let owner = EmailRecord {
-                        user_id: user.id.clone(),
-                    };
-                    records.put(&email_key, &owner, None, now).await?;
-                    user.id
+                    let name = claims
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(|n| n.chars().take(100).collect());
+                    // Not a PHC string: no password ever matches it.
+                    self.create_user(email, name, "!oidc".into()).await?.id
                 }
             };
         let identity = IdentityRecord {

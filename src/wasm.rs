@@ -179,7 +179,7 @@ impl JwtVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
     ) -> Result<JwtVerifier, JsValue> {
         let jwks: Value = match jwks.as_string() {
             Some(text) => {
@@ -235,7 +235,7 @@ impl JwtVerifier {
 pub fn verify_jwt(
     token: &str,
     #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     JwtVerifier::new(jwks, options)?.verify(token)
 }
@@ -508,7 +508,7 @@ impl AuthClient {
     /// A client for the API at `options.baseUrl` (default: the page's origin).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "AuthClientOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuthClientOptions")] options: JsValue,
     ) -> Result<AuthClient, JsValue> {
         let options: ClientOptions = from_js(options, "options")?;
         let storage = match options.storage.as_deref() {
@@ -710,7 +710,7 @@ impl AuthClient {
     #[wasm_bindgen(js_name = setPrivateKey, unchecked_return_type = "Promise<PrivateKeyStatus>")]
     pub fn set_private_key(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "PrivateKeyInput")] private_key: JsValue,
+        #[wasm_bindgen(js_name = privateKey, unchecked_param_type = "PrivateKeyInput")] private_key: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         let key: Result<Value, JsValue> = from_js(private_key, "privateKey");

@@ -23,7 +23,7 @@ import {
   jwtVerify,
 } from "jose";
 import * as loader from "./pkg.mjs";
-import { API, call, startWorker, wranglerVar } from "./worker.mjs";
+import { API, call, freePortOf, startWorker, wranglerVar } from "../lib/worker.mjs";
 
 const pkg = await loader.loadPkg();
 const { verifyJwt, JwtVerifier, decodeJwtUnverified, isWellFormedApiKey, classifyCredential } = pkg;
@@ -388,7 +388,8 @@ describe("against the Worker (wrangler dev, local KV)", { skip: noWorker }, () =
   let apiKey;
 
   before(async () => {
-    worker = await startWorker();
+    const port = Number(process.env.INTEROP_PORT || 0) || (await freePortOf([8796, 8793, 8792, 8791, 8790]));
+    worker = await startWorker({ port });
     const r = await fetch(`${worker.base}/.well-known/jwks.json`);
     assert.equal(r.status, 200);
     jwksText = await r.text();

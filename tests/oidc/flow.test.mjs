@@ -18,7 +18,7 @@ import {
   loginAt,
   startProvider,
 } from "./provider.mjs";
-import { API, freePortOf, startWorker } from "./worker.mjs";
+import { API, freePortOf, startWorker } from "../lib/worker.mjs";
 
 const WORKER_PORTS = [8795, 8794, 8793, 8792, 8791, 8790, 8789, 8788, 8797, 8798, 8799];
 const T = { timeout: 60_000 };
@@ -39,6 +39,7 @@ before(async () => {
   const port = external ? undefined : await freePortOf(WORKER_PORTS);
   worker = await startWorker({
     port,
+    external: process.env.OIDC_WORKER_BASE,
     timeoutSecs: 300,
     vars: (origin) => ({
       // Our own tokens' issuer follows the port the Worker is served on.
@@ -205,6 +206,16 @@ describe("sign in with the OpenID provider", () => {
     assert.equal(me.status, 200);
     assert.equal(me.body.id, reg.body.id);
     assert.equal(me.body.email, email);
+  });
+
+  test("an ID token whose nonce is not the one the Worker sent is refused", T, async () => {
+    // The real provider signs whatever nonce it is asked for: swap the Worker's for another.
+    const { url, jar } = await authorize();
+    url.searchParams.set("nonce", "not-the-workers-nonce");
+    const callback = new URL(await loginAt(url.href, { email: "nonce@example.test" }));
+    const r = await get(callback.href, { jar });
+    assertRefused(r, 400);
+    assert.match(r.body.detail, /nonce/);
   });
 
   test("a callback with a state the Worker never issued is refused", T, async () => {

@@ -1,11 +1,8 @@
-// Serves the Worker for the OIDC tests as tests/lib/wrangler.sh does, from Node: `wrangler dev`
-// (real workerd; wrangler runs the build command, `sh scripts/build.sh`, itself) on a loopback
-// port with local KV in a temporary folder, in its own process group so that stopping it
-// stops workerd too, with extra vars given as `--var NAME:value` flags. Not a test file.
-//
-// OIDC_WORKER_BASE=http://127.0.0.1:8787 makes startWorker use a Worker that is already
-// running (e.g. plain `wrangler dev` with wrangler.toml's OIDC_* vars): the tests then start
-// their provider on 127.0.0.1:9010 themselves, so nothing else may be listening there.
+// Serves the Worker for Node test suites as tests/lib/wrangler.sh does for shell ones:
+// `wrangler dev` (real workerd; wrangler runs the build command, `sh scripts/build.sh`, which
+// skips when nothing changed) on a loopback port with local KV in a temporary folder, in its
+// own process group so that stopping it stops workerd too, with extra vars given as
+// `--var NAME:value` flags. Not a test file; used by tests/interop and tests/oidc.
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -31,20 +28,29 @@ export async function freePortOf(candidates) {
   throw new Error(`no free port among ${candidates.join(", ")}`);
 }
 
+/** `[vars]` values of wrangler.toml, read (never written) so the tests follow its config. */
+export function wranglerVar(name) {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const m = toml.match(new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m"));
+  if (!m) throw new Error(`wrangler.toml has no ${name}`);
+  return m[1];
+}
+
 /**
  * Starts `wrangler dev` with `vars(base)` as --var flags and waits (up to `timeoutSecs`) until
- * it serves its JWKS. Resolves to { base, stop(), log() }.
+ * it serves its JWKS. Resolves to { base, stop(), log() }. With `external` (a base URL), uses
+ * that already running Worker instead.
  */
-export async function startWorker({ port, vars = () => ({}), timeoutSecs = 300 }) {
-  if (process.env.OIDC_WORKER_BASE) {
-    return { base: process.env.OIDC_WORKER_BASE.replace(/\/$/, ""), stop: async () => {}, log: () => "" };
+export async function startWorker({ port, vars = () => ({}), timeoutSecs = 300, external }) {
+  if (external) {
+    return { base: external.replace(/\/$/, ""), stop: async () => {}, log: () => "" };
   }
   if (!existsSync(join(root, ".dev.vars"))) {
     const devVars = execFileSync("sh", ["scripts/dev-vars.sh"], { cwd: root, encoding: "utf8" });
     writeFileSync(join(root, ".dev.vars"), devVars, { mode: 0o600, flag: "wx" });
   }
   const base = `http://127.0.0.1:${port}`;
-  const state = mkdtempSync(join(tmpdir(), "edge-auth-oidc-"));
+  const state = mkdtempSync(join(tmpdir(), "edge-auth-worker-"));
   const logPath = join(state, "wrangler.log");
   const logFd = openSync(logPath, "a");
   const env = {
@@ -120,4 +126,24 @@ export async function startWorker({ port, vars = () => ({}), timeoutSecs = 300 }
   const output = log();
   await stop();
   throw new Error(`${why}; wrangler log:\n${output.slice(-8000)}`);
+}
+
+/** One JSON request to the API; resolves to { status, body, headers }. */
+export async function call(base, method, path, { token, json } = {}) {
+  const headers = {};
+  if (json !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const text = await r.text();
+  let body = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: r.status, body, headers: r.headers };
 }

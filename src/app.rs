@@ -67,6 +67,20 @@ pub(crate) struct IdentityRecord {
 
 const STATE_LEN: usize = 32;
 
+/// The cookie that binds a sign-in's state to the browser that started it: a callback whose
+/// state the browser does not hold is refused (login CSRF: an attacker's callback URL opened
+/// in the victim's browser).
+const STATE_COOKIE: &str = "edge_auth_oauth_state";
+
+fn state_cookie(req: &Request, value: &str, max_age: i64) -> String {
+    let secure = if req.origin.starts_with("https:") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{STATE_COOKIE}={value}; Path={BASE_PATH}/oauth; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
 /// The API's routes, each with the methods it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -685,10 +699,36 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let location = format!("{}{separator}{query}", metadata.authorization_endpoint);
         Ok(Response::empty(302)
             .with_header("location", location)
+            .with_header(
+                "set-cookie",
+                state_cookie(req, &state, oidc::STATE_TTL_SECS),
+            )
             .with_header("cache-control", "no-store"))
     }
 
+    /// The sign-in callback. A browser that lands on an error gets a small page with a way back
+    /// to the app (same status), anything else the API's JSON error.
     async fn oauth_callback(&self, req: &Request) -> Result<Response, AuthError> {
+        let mut back_to = None;
+        let result = self.finish_sign_in(req, &mut back_to).await;
+        let wants_html = req
+            .header("accept")
+            .is_some_and(|a| a.contains("text/html"));
+        let result = match result {
+            Err(err) if wants_html && err.status() < 500 => {
+                Ok(sign_in_failed_page(err, back_to.as_deref()))
+            }
+            other => other,
+        };
+        // The state is spent either way: drop its cookie.
+        result.map(|response| response.with_header("set-cookie", state_cookie(req, "", 0)))
+    }
+
+    async fn finish_sign_in(
+        &self,
+        req: &Request,
+        back_to: &mut Option<String>,
+    ) -> Result<Response, AuthError> {
         let config = self.oidc_config()?;
         let bad = |msg: &str| AuthError::BadRequest(msg.to_owned());
         let state = req.query_param("state").unwrap_or_default();
@@ -703,6 +743,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             .ok_or_else(|| bad("Unknown or expired sign-in state"))?;
         // Single use: a replayed callback finds nothing.
         records.delete(&key).await?;
+        *back_to = Some(pending.redirect_uri.clone());
+        if req.cookie(STATE_COOKIE) != Some(state.as_str()) {
+            return Err(bad("This sign-in was not started in this browser"));
+        }
         // RFC 9207: a response from another issuer is a mix-up attack.
         if req
             .query_param("iss")
@@ -833,6 +877,38 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         };
         records.put(&link, &identity, None, now).await?;
         Ok(user_id)
+    }
+}
+
+/// A minimal HTML page for a failed sign-in, with a link back to the app when known.
+fn sign_in_failed_page(err: AuthError, back_to: Option<&str>) -> Response {
+    let status = err.status();
+    let detail = err.into_response().json_body()["detail"]
+        .as_str()
+        .unwrap_or("Sign-in failed")
+        .to_owned();
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let link = back_to
+        .map(|uri| format!("<p><a href=\"{}\">Back to the app</a></p>", escape(uri)))
+        .unwrap_or_default();
+    let page = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>Sign-in failed</title>\
+         <h1>Sign-in failed</h1><p>{}</p>{link}",
+        escape(&detail)
+    );
+    Response {
+        status,
+        headers: vec![
+            ("content-type".into(), "text/html; charset=utf-8".into()),
+            ("cache-control".into(), "no-store".into()),
+        ],
+        body: page.into_bytes(),
+        log: None,
     }
 }
 

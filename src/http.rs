@@ -65,6 +65,18 @@ impl Request {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The value of the cookie `name`, if the request carries it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, value)| value.split(';'))
+            .find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                (key == name).then_some(value)
+            })
+    }
+
     /// The first query parameter named `name`, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {
@@ -161,6 +173,16 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let req = Request::new("GET", "/")
+            .with_header("Cookie", "a=1; edge_auth_state=xyz")
+            .with_header("cookie", "b=2");
+        assert_eq!(req.cookie("edge_auth_state"), Some("xyz"));
+        assert_eq!(req.cookie("b"), Some("2"));
+        assert_eq!(req.cookie("edge_auth"), None);
+    }
 
     #[test]
     fn query_params_are_decoded() {

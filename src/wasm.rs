@@ -606,7 +606,8 @@ impl AuthClient {
     }
 
     /// Takes the tokens from the fragment a provider sign-in returned with (`location.hash`).
-    /// Returns whether it held tokens; then clear the fragment (`history.replaceState`).
+    /// Returns whether it held well-formed tokens; then clear the fragment
+    /// (`history.replaceState`).
     #[wasm_bindgen(js_name = completeProviderSignIn)]
     pub fn complete_provider_sign_in(&self, fragment: &str) -> bool {
         let query = fragment.trim_start_matches('#');
@@ -617,6 +618,13 @@ impl AuthClient {
         ) else {
             return false;
         };
+        // Only credentials of the right shape are kept: a crafted fragment must not leave
+        // garbage in storage. (The server still verifies both on use.)
+        let well_formed = jwt_compact::UntrustedToken::new(&access_token).is_ok()
+            && crate::session::parse(&refresh_token).is_some();
+        if !well_formed {
+            return false;
+        }
         let expires_in = fields
             .query_param("expires_in")
             .and_then(|s| s.parse::<i64>().ok())

@@ -240,7 +240,8 @@ fn to_worker(response: http::Response) -> worker::Result<worker::Response> {
     }
     let headers = Headers::new();
     for (name, value) in &response.headers {
-        headers.set(name, value)?;
+        // append, not set: a response may carry several Set-Cookie headers.
+        headers.append(name, value)?;
     }
     let out = if response.body.is_empty() {
         worker::Response::empty()?

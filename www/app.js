@@ -111,7 +111,16 @@ function renderToken() {
     $("token-expiry").textContent = "No access token.";
     return;
   }
-  const { header, claims } = decodeJwtUnverified(token);
+  let decoded;
+  try {
+    decoded = decodeJwtUnverified(token);
+  } catch (err) {
+    $("token-header").textContent = "";
+    $("token-claims").textContent = "";
+    $("token-expiry").textContent = `The access token could not be decoded (${err.message}).`;
+    return;
+  }
+  const { header, claims } = decoded;
   $("token-header").textContent = JSON.stringify(header, null, 2);
   $("token-claims").textContent = JSON.stringify(claims, null, 2);
   if (typeof claims?.exp === "number") {

@@ -10,23 +10,22 @@
 // free port), DEMO_STARTUP_TIMEOUT_SECS how long to wait for it (default 300).
 // Screenshots go to test-results/.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import {
+  BrowserFlow,
+  RFC3339,
+  STARTUP_TIMEOUT_MS,
+  freePort,
+  printLogTail,
+  startWrangler,
+  stopWrangler,
+  testid,
+} from "./lib.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const RESULTS = path.join(ROOT, "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // A loopback port where nothing listens (discard), for a network failure.
 const UNREACHABLE = "http://127.0.0.1:9";
-const STARTUP_TIMEOUT_MS = 1000 * Number(process.env.DEMO_STARTUP_TIMEOUT_SECS ?? 300);
 
 const email = `demo-${randomBytes(6).toString("hex")}@example.com`;
 const password = "correct horse battery";
@@ -34,16 +33,16 @@ const displayName = "Ada Lovelace";
 
 let base = process.env.DEMO_BASE_URL?.replace(/\/$/, "");
 let server; // { child, dir, log }
-let userDataDir;
-let context;
 let page;
 
-// Everything the page reports that counts as a failure, and what the current step allows.
-const pageProblems = [];
-let allowedHttpErrors = [];
-let checkedProblems = 0;
-let broken = false;
-const screenshots = [];
+// Steps fail on any console error of the page but the HTTP statuses they provoke on purpose,
+// and the failed fetches of the network-failure check (allowHttp: [0]).
+const flow = new BrowserFlow({
+  name: "demo",
+  allowConsoleError: (text, url, allowedHttp) =>
+    allowedHttp.includes(0) && url.startsWith(UNREACHABLE) && /net::ERR_/.test(text),
+});
+const { step, shot, settled, waitForState, text, assertNoError } = flow;
 
 // ---------------------------------------------------------------------------------------
 // Setup and teardown
@@ -52,13 +51,12 @@ before(async () => {
   try {
     await setUp();
   } catch (err) {
-    broken = true; // after() prints wrangler's log
+    flow.broken = true; // after() prints wrangler's log
     throw err;
   }
 }, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
 
 async function setUp() {
-  mkdirSync(RESULTS, { recursive: true });
   if (!base) {
     const port = await freePort(Number(process.env.DEMO_PORT ?? 8797));
     base = `http://127.0.0.1:${port}`;
@@ -66,219 +64,19 @@ async function setUp() {
   }
   // The demo site and the web package must be served, not just the API.
   for (const asset of ["/", "/app.js", "/pkg/edge_auth.js", "/pkg/edge_auth_bg.wasm"]) {
-    const response = await fetch(base + asset);
+    const response = await fetch(base + asset, { signal: AbortSignal.timeout(15_000) });
     assert.equal(response.status, 200, `GET ${asset} should serve the demo site (build/site)`);
   }
-
-  userDataDir = mkdtempSync(path.join(tmpdir(), "edge-auth-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 900 },
-    permissions: ["clipboard-read", "clipboard-write"],
-  });
-  context.setDefaultTimeout(15_000);
-  page = context.pages()[0] ?? (await context.newPage());
-
-  page.on("pageerror", (err) => pageProblems.push(`uncaught exception: ${err.stack ?? err}`));
-  page.on("console", (msg) => {
-    if (msg.type() !== "error") return;
-    const { url } = msg.location();
-    // Chromium logs every 4xx/5xx fetch as a console error. A step that provokes one on
-    // purpose (a wrong password, a bad form) names the status it expects; nothing else passes.
-    const http = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text());
-    if (http && url.startsWith(`${base}/api/v1/auth/`) && allowedHttpErrors.includes(Number(http[1]))) {
-      return;
-    }
-    if (allowedHttpErrors.includes(0) && url.startsWith(UNREACHABLE) && /net::ERR_/.test(msg.text())) {
-      return;
-    }
-    pageProblems.push(`console error: ${msg.text()}${url ? ` (${url})` : ""}`);
-  });
+  page = await flow.launch(base);
 }
 
 after(async () => {
-  await context?.close().catch(() => {});
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await flow.close();
   if (server) {
-    if (broken) printLogTail(server.log);
+    if (flow.broken) printLogTail(server.log);
     await stopWrangler(server);
   }
-  if (screenshots.length) {
-    console.log(`screenshots:\n${screenshots.map((s) => `  ${s}`).join("\n")}`);
-  }
 });
-
-async function freePort(preferred) {
-  const tryListen = (port) =>
-    new Promise((resolve) => {
-      const srv = net.createServer();
-      srv.once("error", () => resolve(null));
-      srv.listen(port, "127.0.0.1", () => {
-        const { port: chosen } = srv.address();
-        srv.close(() => resolve(chosen));
-      });
-    });
-  return (await tryListen(preferred)) ?? (await tryListen(0));
-}
-
-async function startWrangler(port) {
-  const devVars = path.join(ROOT, ".dev.vars");
-  if (!existsSync(devVars)) {
-    writeFileSync(devVars, execFileSync("sh", ["scripts/dev-vars.sh"], { cwd: ROOT }));
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "edge-auth-browser-"));
-  const log = path.join(dir, "wrangler.log");
-  const out = openSync(log, "a");
-  const bin = path.join(ROOT, "node_modules/.bin");
-  const child = spawn(
-    path.join(bin, "wrangler"),
-    [
-      "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-      "--persist-to", path.join(dir, "kv"), "--show-interactive-dev-session=false",
-    ],
-    {
-      cwd: ROOT,
-      detached: true, // its own process group: wrangler, workerd and the build die together
-      stdio: ["ignore", out, out],
-      env: {
-        ...process.env,
-        PATH: [bin, path.join(process.env.HOME ?? "/root", ".cargo/bin"), process.env.PATH].join(":"),
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_SEND_ERROR_REPORTS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_HIDE_BANNER: "true",
-      },
-    },
-  );
-  const srv = { child, dir, log, exited: false };
-  child.on("exit", () => (srv.exited = true));
-  // wrangler is in its own process group, so Ctrl-C does not reach it: take it down with us.
-  process.on("exit", () => killGroup(child.pid, "SIGKILL"));
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.once(signal, () => {
-      killGroup(child.pid, "SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  }
-
-  console.error(`waiting for wrangler dev on http://127.0.0.1:${port} (it builds first; log: ${log})`);
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (srv.exited) {
-      printLogTail(log);
-      throw new Error(`wrangler dev exited before serving (log above)`);
-    }
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      if (response.ok) return srv;
-    } catch {
-      // not listening yet
-    }
-    await sleep(1000);
-  }
-  printLogTail(log);
-  await stopWrangler(srv);
-  throw new Error(`wrangler dev did not serve within ${STARTUP_TIMEOUT_MS / 1000} s`);
-}
-
-async function stopWrangler(srv) {
-  killGroup(srv.child.pid, "SIGTERM");
-  for (let i = 0; i < 50 && !srv.exited; i++) await sleep(100);
-  killGroup(srv.child.pid, "SIGKILL"); // workerd may outlive its parent
-  rmSync(srv.dir, { recursive: true, force: true });
-}
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function printLogTail(log) {
-  try {
-    const lines = readFileSync(log, "utf8").split("\n");
-    console.error(`--- wrangler log (last 60 lines) ---\n${lines.slice(-60).join("\n")}`);
-  } catch {
-    // no log
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Helpers
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * One step of the flow. Steps run in order; after a failure the rest are skipped. A step
- * fails on any page console error or uncaught exception, except the HTTP error statuses
- * it provokes on purpose (`allowHttp`).
- */
-function step(name, fn, { allowHttp = [] } = {}) {
-  test(name, { timeout: 60_000 }, async (t) => {
-    if (broken) {
-      t.skip("an earlier step failed");
-      return;
-    }
-    allowedHttpErrors = allowHttp;
-    try {
-      await fn(t);
-      await sleep(50); // let late console messages arrive
-      const problems = pageProblems.slice(checkedProblems);
-      checkedProblems = pageProblems.length;
-      assert.deepEqual(problems, [], "the page reported errors");
-    } catch (err) {
-      broken = true;
-      await shot(t, `demo-failure-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`).catch(() => {});
-      throw err;
-    } finally {
-      allowedHttpErrors = [];
-    }
-  });
-}
-
-async function shot(t, name) {
-  const file = path.join(RESULTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  screenshots.push(file);
-  t.diagnostic(`screenshot: ${file}`);
-  return file;
-}
-
-/** Waits until no action of the page is in flight (app.js marks body[data-busy]). */
-async function settled() {
-  await page.waitForSelector("body:not([data-busy])", { state: "attached" });
-}
-
-async function waitForState(state) {
-  await page.waitForSelector(`body[data-state="${state}"]:not([data-busy])`, { state: "attached" });
-}
-
-const text = async (selector) => (await page.locator(selector).textContent())?.trim() ?? "";
-const testid = (id) => `[data-testid="${id}"]`;
-
-async function assertNoError() {
-  if (await page.locator("#error").isVisible()) {
-    assert.fail(`unexpected error shown: ${await text("#error-title")}: ${await text("#error-message")}`);
-  }
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 // ---------------------------------------------------------------------------------------
 // The flow

@@ -218,6 +218,28 @@ describe("sign in with the OpenID provider", () => {
     assert.match(r.body.detail, /nonce/);
   });
 
+  test("a callback opened in another browser (no state cookie) is refused: no login CSRF", T, async () => {
+    // An attacker signs in as themselves and sends the victim their callback URL.
+    const { callback } = await loginToCallback("mallory@example.test");
+    const r = await get(callback.href, { jar: new CookieJar() });
+    assertRefused(r, 400);
+    assert.match(r.body.detail, /not started in this browser/);
+  });
+
+  test("a browser landing on a failed callback gets a page with a way back to the app", T, async () => {
+    const { callback, jar } = await loginToCallback("page@example.test", { deny: true });
+    const r = await fetch(callback.href, {
+      headers: { accept: "text/html", cookie: jar.header() },
+      redirect: "manual",
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/html/);
+    const page = await r.text();
+    assert.match(page, /access_denied/);
+    assert.ok(page.includes(`href="${app}"`), page);
+  });
+
   test("a callback with a state the Worker never issued is refused", T, async () => {
     const { callback, jar } = await loginToCallback("eve@example.test");
     const forged = new URL(callback);

@@ -69,6 +69,11 @@ struct Session {
 }
 
 impl Api {
+    fn clock_now(&self) -> i64 {
+        use edge_auth::Clock as _;
+        self.clock.now().timestamp()
+    }
+
     fn send(&self, req: Request) -> Response {
         let response = block_on(self.app.handle(req));
         assert!(response.status < 500, "server error: {response:?}");
@@ -891,4 +896,71 @@ fn unreachable_provider_is_a_502_without_internals() {
     assert_eq!(response.status, 502);
     assert_eq!(detail(&response), "The identity provider is unavailable");
     assert!(response.log.is_some());
+}
+
+#[test]
+fn rotated_signing_key_verifies_and_is_published_until_its_tokens_expire() {
+    let api = api();
+    let session = api.session("ada@example.com");
+    let old_kid = api
+        .send(Request::new("GET", "/.well-known/jwks.json"))
+        .json_body()["keys"][0]["kid"]
+        .clone();
+    // Rotate: a new active key; the old one retired now.
+    let retired_at = api.clock_now();
+    let rotated = config_with(&[
+        ("JWT_SIGNING_KEY", &STANDARD.encode([21u8; 32])),
+        (
+            "JWT_RETIRED_SIGNING_KEYS",
+            &format!("{}:{retired_at}", STANDARD.encode([11u8; 32])),
+        ),
+    ]);
+    let api = Api {
+        app: App {
+            config: rotated,
+            ..api.app
+        },
+        clock: api.clock,
+    };
+    let kids = |api: &Api| -> Vec<Value> {
+        let jwks = api
+            .send(Request::new("GET", "/.well-known/jwks.json"))
+            .json_body();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].clone())
+            .collect()
+    };
+    assert_eq!(kids(&api).len(), 2);
+    assert_eq!(kids(&api)[1], old_kid);
+    assert_eq!(
+        api.get("/me", &session.access).status,
+        200,
+        "old token still verifies"
+    );
+    let fresh = api.login("ada@example.com", PASSWORD).json_body();
+    let fresh_header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(
+                fresh["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .next()
+                    .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        fresh_header["kid"],
+        kids(&api)[0],
+        "new tokens use the new key"
+    );
+    // Once every token of the old key has expired, it is gone.
+    api.clock.advance(900 + 31);
+    assert_eq!(kids(&api), vec![fresh_header["kid"].clone()]);
+    assert_invalid_token(&api.get("/me", &session.access));
 }

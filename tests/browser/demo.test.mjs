@@ -73,7 +73,7 @@ async function setUp() {
 after(async () => {
   await flow.close();
   if (server) {
-    if (flow.broken) printLogTail(server.log);
+    if (flow.broken) printLogTail(server.log());
     await stopWrangler(server);
   }
 });

@@ -4,13 +4,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+
+import { freePortOf, startWorker } from "../lib/worker.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const RESULTS = path.join(ROOT, "test-results");
@@ -50,105 +51,33 @@ export async function freePort(preferred) {
   return (await listensFree(preferred)) ?? (await listensFree(0));
 }
 
-/** The first free port of `candidates`. */
-export async function freePortOf(candidates) {
-  for (const port of candidates) if ((await listensFree(port)) !== null) return port;
-  throw new Error(`no free port among ${candidates.join(", ")}`);
-}
+export { freePortOf };
 
 /**
- * Starts `wrangler dev` on 127.0.0.1:`port` (local KV in a temporary folder; `vars` as
- * `--var NAME:value` flags) in its own process group, and waits until it serves its JWKS.
- * Resolves to { child, dir, log, exited }; stop it with stopWrangler().
+ * Starts `wrangler dev` on 127.0.0.1:`port` with `vars` as `--var NAME:value` flags, through
+ * the helper every Node suite uses (tests/lib/worker.mjs). Resolves to { base, stop(), log() }.
  */
 export async function startWrangler(port, { vars = {} } = {}) {
-  const devVars = path.join(ROOT, ".dev.vars");
-  if (!existsSync(devVars)) {
-    writeFileSync(devVars, execFileSync("sh", ["scripts/dev-vars.sh"], { cwd: ROOT }));
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "edge-auth-browser-"));
-  const log = path.join(dir, "wrangler.log");
-  const out = openSync(log, "a");
-  const bin = path.join(ROOT, "node_modules/.bin");
-  const varFlags = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = spawn(
-    path.join(bin, "wrangler"),
-    [
-      "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-      "--persist-to", path.join(dir, "kv"), "--show-interactive-dev-session=false",
-      ...varFlags,
-    ],
-    {
-      cwd: ROOT,
-      detached: true, // its own process group: wrangler, workerd and the build die together
-      stdio: ["ignore", out, out],
-      env: {
-        ...process.env,
-        PATH: [bin, path.join(process.env.HOME ?? "/root", ".cargo/bin"), process.env.PATH].join(":"),
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_SEND_ERROR_REPORTS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_HIDE_BANNER: "true",
-      },
-    },
-  );
-  const srv = { child, dir, log, exited: false };
-  child.on("exit", () => (srv.exited = true));
+  console.error(`waiting for wrangler dev on http://127.0.0.1:${port} (it builds first if needed)`);
+  const server = await startWorker({ port, vars: () => vars, timeoutSecs: STARTUP_TIMEOUT_MS / 1000 });
   // wrangler is in its own process group, so Ctrl-C does not reach it: take it down with us.
-  process.on("exit", () => killGroup(child.pid, "SIGKILL"));
   for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.once(signal, () => {
-      killGroup(child.pid, "SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+    process.once(signal, async () => {
+      await server.stop();
       process.exit(130);
     });
   }
-
-  console.error(`waiting for wrangler dev on http://127.0.0.1:${port} (it builds first; log: ${log})`);
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (srv.exited) {
-      printLogTail(log);
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`wrangler dev exited before serving (log above)`);
-    }
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      if (response.ok) return srv;
-    } catch {
-      // not listening yet
-    }
-    await sleep(1000);
-  }
-  printLogTail(log);
-  await stopWrangler(srv);
-  throw new Error(`wrangler dev did not serve within ${STARTUP_TIMEOUT_MS / 1000} s`);
+  return server;
 }
 
-export async function stopWrangler(srv) {
-  killGroup(srv.child.pid, "SIGTERM");
-  for (let i = 0; i < 50 && !srv.exited; i++) await sleep(100);
-  killGroup(srv.child.pid, "SIGKILL"); // workerd may outlive its parent
-  rmSync(srv.dir, { recursive: true, force: true });
+export async function stopWrangler(server) {
+  await server.stop();
 }
 
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
+/** The end of a wrangler log, for a failed run. */
 export function printLogTail(log) {
-  try {
-    const lines = readFileSync(log, "utf8").split("\n");
-    console.error(`--- wrangler log (last 60 lines) ---\n${lines.slice(-60).join("\n")}`);
-  } catch {
-    // no log
-  }
+  const lines = log.split("\n");
+  console.error(`--- wrangler log (last 60 lines) ---\n${lines.slice(-60).join("\n")}`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ async function setUp() {
 after(async () => {
   await flow.close();
   if (server) {
-    if (flow.broken) printLogTail(server.log);
+    if (flow.broken) printLogTail(server.log());
     await stopWrangler(server);
   }
   if (op) await within(10_000, "stopping the provider", op.stop()).catch((err) => console.error(String(err)));

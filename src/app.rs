@@ -67,6 +67,18 @@ pub(crate) struct IdentityRecord {
 
 const STATE_LEN: usize = 32;
 
+/// Failed logins allowed per email within [`LOGIN_WINDOW_SECS`] before 429.
+pub const MAX_LOGIN_FAILURES: u32 = 10;
+/// The window in which failed logins are counted.
+pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+
+/// Failed logins for one email in the current window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LoginFailures {
+    count: u32,
+    window_ends_at: i64,
+}
+
 /// The cookie that binds a sign-in's state to the browser that started it: a callback whose
 /// state the browser does not hold is refused (login CSRF: an attacker's callback URL opened
 /// in the victim's browser).
@@ -255,20 +267,48 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
 
         let records = self.records();
         let email = email.trim().to_lowercase();
+        let throttle_key = storage::login_throttle_key(&email);
+        let failures: Option<LoginFailures> = records.get(&throttle_key).await?;
+        let now = self.clock.now();
+        let failures = failures.filter(|f| now.timestamp() < f.window_ends_at);
+        if let Some(f) = failures.as_ref().filter(|f| f.count >= MAX_LOGIN_FAILURES) {
+            let retry_after = (f.window_ends_at - now.timestamp()).max(1);
+            return Err(AuthError::TooManyRequests {
+                retry_after_secs: retry_after as u64,
+            });
+        }
         let owner: Option<EmailRecord> = records.get(&storage::email_key(&email)).await?;
         let user: Option<UserRecord> = match owner {
             Some(owner) => records.get(&storage::user_key(&owner.user_id)).await?,
             None => None,
         };
-        let Some(mut user) = user else {
-            // Spend what a real check would, so that timing does not tell which emails exist.
-            password::hash_password(self.config.password, &password, &self.rng)?;
+        let verified = match &user {
+            Some(user) => password::verify_password(&user.password_hash, &password),
+            None => {
+                // Spend what a real check would, so that timing does not tell which emails exist.
+                password::hash_password(self.config.password, &password, &self.rng)?;
+                false
+            }
+        };
+        let (Some(mut user), true) = (user, verified) else {
+            // Counted per email, known or not, so the throttle does not tell either.
+            let count = failures.as_ref().map_or(0, |f| f.count) + 1;
+            let window_ends_at =
+                failures.map_or(now.timestamp() + LOGIN_WINDOW_SECS, |f| f.window_ends_at);
+            let record = LoginFailures {
+                count,
+                window_ends_at,
+            };
+            // Best effort: KV takes ~1 write per second per key, and a throttle that cannot
+            // be written must not turn a wrong password into a server error.
+            let _ = records
+                .put(&throttle_key, &record, Some(window_ends_at), now)
+                .await;
             return Err(AuthError::InvalidLogin);
         };
-        if !password::verify_password(&user.password_hash, &password) {
-            return Err(AuthError::InvalidLogin);
+        if failures.is_some() {
+            records.delete(&throttle_key).await?;
         }
-        let now = self.clock.now();
         if password::needs_rehash(&user.password_hash, self.config.password) {
             user.password_hash =
                 password::hash_password(self.config.password, &password, &self.rng)?;

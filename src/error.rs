@@ -61,6 +61,11 @@ pub enum AuthError {
     MethodNotAllowed(&'static [&'static str]),
     /// 409.
     Conflict(&'static str),
+    /// 429: too many attempts; try again after this many seconds.
+    TooManyRequests {
+        /// Sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// 413: the body is over [`crate::http::MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 415: a body that is not JSON.
@@ -89,6 +94,7 @@ impl AuthError {
             Self::MethodNotAllowed(_) => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
+            Self::TooManyRequests { .. } => 429,
             Self::UnsupportedMediaType => 415,
             Self::Upstream(_) => 502,
             Self::Internal(_) => 500,
@@ -117,6 +123,10 @@ impl AuthError {
             Self::MethodNotAllowed(allowed) => {
                 Response::json(status, &detail("Method Not Allowed"))
                     .with_header("allow", allowed.join(", "))
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                Response::json(status, &detail("Too many failed logins; try again later"))
+                    .with_header("retry-after", retry_after_secs.to_string())
             }
             Self::PayloadTooLarge => {
                 Response::json(status, &detail("Request body is larger than 64 KB"))

@@ -40,6 +40,14 @@ pub fn session_key(session_id: &str) -> String {
 pub fn refresh_key(token_id: &str) -> String {
     format!("v1:refresh:{token_id}")
 }
+/// `v1:throttle:login:{hash}`: failed logins for an email (hashed: no address in key names).
+pub fn login_throttle_key(email: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.as_bytes());
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    format!("v1:throttle:login:{digest}")
+}
 /// `v1:privkey:{user_id}`: a user's encrypted private key.
 pub fn private_key_key(user_id: &str) -> String {
     format!("v1:privkey:{user_id}")

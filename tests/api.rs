@@ -964,3 +964,43 @@ fn rotated_signing_key_verifies_and_is_published_until_its_tokens_expire() {
     assert_eq!(kids(&api), vec![fresh_header["kid"].clone()]);
     assert_invalid_token(&api.get("/me", &session.access));
 }
+
+#[test]
+fn repeated_failed_logins_are_throttled_per_email_with_retry_after() {
+    let api = api();
+    api.register("ada@example.com");
+    for email in ["ada@example.com", "nobody@example.com"] {
+        for _ in 0..10 {
+            assert_eq!(api.login(email, "wrong password!").status, 401);
+        }
+        // Now even the right password waits: the throttle is per email, known or not.
+        let throttled = api.login(email, PASSWORD);
+        assert_eq!(throttled.status, 429, "{email}");
+        assert_eq!(throttled.header("retry-after"), Some("900"));
+        assert!(detail(&throttled).contains("Too many"));
+    }
+    // Another email is not affected.
+    api.register("bob@example.com");
+    assert_eq!(api.login("bob@example.com", PASSWORD).status, 200);
+    // After the window, the right password works, and clears the count.
+    api.clock.advance(900);
+    assert_eq!(api.login("ada@example.com", PASSWORD).status, 200);
+    for _ in 0..9 {
+        assert_eq!(api.login("ada@example.com", "wrong password!").status, 401);
+    }
+    assert_eq!(api.login("ada@example.com", PASSWORD).status, 200);
+    let throttles: Vec<_> = api
+        .app
+        .store
+        .dump()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("v1:throttle:"))
+        .collect();
+    assert!(!throttles.is_empty());
+    assert!(
+        !throttles
+            .iter()
+            .any(|(k, v)| k.contains("example.com") || v.contains("example.com")),
+        "no email address in throttle records: {throttles:?}"
+    );
+}

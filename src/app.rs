@@ -107,6 +107,8 @@ enum Route {
     Jwks,
     OauthAuthorize,
     OauthCallback,
+    OpenApi,
+    Docs,
 }
 
 impl Route {
@@ -126,6 +128,8 @@ impl Route {
             "/.well-known/jwks.json" => Self::Jwks,
             "/oauth/authorize" => Self::OauthAuthorize,
             "/oauth/callback" => Self::OauthCallback,
+            "/openapi.json" => Self::OpenApi,
+            "/docs" => Self::Docs,
             _ => {
                 let id = rest.strip_prefix("/api-keys/")?;
                 if id.is_empty() || id.contains('/') {
@@ -139,7 +143,12 @@ impl Route {
     fn methods(&self) -> &'static [&'static str] {
         match self {
             Self::Register | Self::Login | Self::Refresh | Self::Logout => &["POST"],
-            Self::Me | Self::Jwks | Self::OauthAuthorize | Self::OauthCallback => &["GET"],
+            Self::Me
+            | Self::Jwks
+            | Self::OauthAuthorize
+            | Self::OauthCallback
+            | Self::OpenApi
+            | Self::Docs => &["GET"],
             Self::ApiKeys => &["GET", "POST"],
             Self::ApiKey(_) => &["DELETE"],
             Self::PrivateKey => &["GET", "PUT", "DELETE"],
@@ -168,6 +177,20 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             (Route::Refresh, _) => self.refresh(req).await,
             (Route::OauthAuthorize, _) => self.oauth_authorize(req).await,
             (Route::OauthCallback, _) => self.oauth_callback(req).await,
+            (Route::OpenApi, _) => {
+                let server = if req.origin.is_empty() {
+                    &self.config.issuer
+                } else {
+                    &req.origin
+                };
+                Ok(Response::json(200, &crate::openapi::document(server)))
+            }
+            (Route::Docs, _) => Ok(Response {
+                status: 200,
+                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+                body: crate::openapi::DOCS_PAGE.as_bytes().to_vec(),
+                log: None,
+            }),
             (Route::Jwks, _) => Ok(Response::json(
                 200,
                 &token::jwks(self.config.verification_keys(self.clock.now().timestamp())),

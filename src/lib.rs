@@ -33,6 +33,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod oidc;
+pub mod openapi;
 pub mod password;
 pub mod ports;
 pub mod private_key;

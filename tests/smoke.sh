@@ -44,5 +44,8 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/logi
   -H 'Content-Type: application/json' -d '{"email": ')
 check "malformed JSON answers 422" 422 "$status"
 
+check "OpenAPI document" 3.1.0 "$(curl -fsS "$base/api/v1/auth/openapi.json" | json "['openapi']")"
+check "docs page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/auth/docs")"
+
 echo "smoke: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -95,6 +95,15 @@ pub fn hash_secret(pepper: &Secret<Vec<u8>>, secret: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
+/// Whether `secret` is the one whose [`hash_secret`] is `stored`, compared in constant time.
+pub fn secret_matches(pepper: &Secret<Vec<u8>>, secret: &str, stored: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    hash_secret(pepper, secret)
+        .as_bytes()
+        .ct_eq(stored.as_bytes())
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +164,7 @@ mod tests {
         assert_eq!(hash_secret(&a, "k"), hash_secret(&a, "k"));
         assert_ne!(hash_secret(&a, "k"), hash_secret(&b, "k"));
         assert_ne!(hash_secret(&a, "k"), hash_secret(&a, "l"));
+        assert!(secret_matches(&a, "k", &hash_secret(&a, "k")));
+        assert!(!secret_matches(&a, "k", &hash_secret(&b, "k")));
     }
 }

@@ -419,10 +419,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let records = self.records();
         let token_key = storage::refresh_key(token_id);
         let mut record: RefreshRecord = records.get(&token_key).await?.ok_or(invalid.clone())?;
-        let hash = api_key::hash_secret(&self.config.pepper, &presented);
-        let matches: bool =
-            subtle::ConstantTimeEq::ct_eq(hash.as_bytes(), record.hash.as_bytes()).into();
-        if !matches {
+        if !api_key::secret_matches(&self.config.pepper, &presented, &record.hash) {
             return Err(invalid);
         }
         let session_key = storage::session_key(&record.session_id);

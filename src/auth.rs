@@ -149,10 +149,10 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
     let identity = identity.ok_or(AuthError::InvalidToken(
         "no local user is linked to this identity: sign in with the provider first",
     ))?;
-    let scopes = match claims.get("scope") {
-        Some(serde_json::Value::String(s)) => s.split(' ').map(str::to_owned).collect(),
-        _ => Vec::new(),
-    };
+    let scopes = crate::oidc::granted_scopes(&claims)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     Ok(Principal {
         user_id: identity.user_id,
         scheme: Scheme::Oauth2,
@@ -214,10 +214,7 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
     let Some(mut record) = record else {
         return Err(invalid);
     };
-    let presented = api_key::hash_secret(&app.config.pepper, key);
-    let matches: bool =
-        subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), record.hash.as_bytes()).into();
-    if !matches {
+    if !api_key::secret_matches(&app.config.pepper, key, &record.hash) {
         return Err(invalid);
     }
     let at = app.clock.now();

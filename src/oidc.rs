@@ -308,14 +308,13 @@ fn split_jwt(token: &str) -> Result<UntrustedJwt, TokenError> {
     })
 }
 
-/// The `iss` of a token, unverified: only to choose who verifies it.
-pub fn unverified_issuer(token: &str) -> Option<String> {
-    split_jwt(token)
-        .ok()?
-        .claims
-        .get("iss")?
-        .as_str()
-        .map(str::to_owned)
+/// The scopes a provider access token grants: its `scope` string, or an `scp` list.
+pub fn granted_scopes(claims: &Map<String, Value>) -> Vec<&str> {
+    match (claims.get("scope"), claims.get("scp")) {
+        (Some(Value::String(s)), _) => s.split(' ').filter(|s| !s.is_empty()).collect(),
+        (_, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The provider-facing half of the service.
@@ -535,11 +534,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             // An ID token (it carries our nonce) is not an access token, whatever its scopes.
             Expect::AccessToken if jwt.claims.contains_key("nonce") => Err(TokenError::WrongType),
             Expect::AccessToken => {
-                let granted: Vec<&str> = match (jwt.claims.get("scope"), jwt.claims.get("scp")) {
-                    (Some(Value::String(s)), _) => s.split(' ').collect(),
-                    (_, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
+                let granted = granted_scopes(&jwt.claims);
                 if self
                     .config
                     .required_scopes

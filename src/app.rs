@@ -19,13 +19,15 @@ use crate::oidc::{self, Expect, NoProvider, Oidc, OidcConfig, Outbound, Provider
 use crate::password;
 use crate::ports::{Clock, Random, Store};
 use crate::private_key;
+use crate::requests::{
+    CreateApiKeyRequest, LoginRequest, PutPrivateKeyRequest, RefreshRequest, RegisterRequest,
+};
 use crate::session::{self, Exchange};
 use crate::storage::{
     self, ApiKeyIndexRecord, ApiKeyRecord, EmailRecord, PrivateKeyRecord, Records, RefreshRecord,
     SessionRecord, UserRecord,
 };
 use crate::token::{self, AccessClaims};
-use crate::validate::{self, check_len};
 
 /// The API's base path.
 pub const BASE_PATH: &str = "/api/v1/auth";
@@ -148,10 +150,10 @@ impl Route {
             | Self::OauthAuthorize
             | Self::OauthCallback
             | Self::OpenApi
-            | Self::Docs => &["GET"],
-            Self::ApiKeys => &["GET", "POST"],
+            | Self::Docs => &["GET", "HEAD"],
+            Self::ApiKeys => &["GET", "HEAD", "POST"],
             Self::ApiKey(_) => &["DELETE"],
-            Self::PrivateKey => &["GET", "PUT", "DELETE"],
+            Self::PrivateKey => &["GET", "HEAD", "PUT", "DELETE"],
         }
     }
 }
@@ -159,15 +161,24 @@ impl Route {
 impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     /// Serves one request. Never panics on client input; every error becomes a response.
     pub async fn handle(&self, req: Request) -> Response {
-        match self.route(&req).await {
+        let mut response = match self.route(&req).await {
             Ok(response) => response,
             Err(err) => err.into_response(),
+        };
+        if req.method == "HEAD" {
+            // What GET would answer, headers only.
+            response.body.clear();
         }
+        response
     }
 
     async fn route(&self, req: &Request) -> Result<Response, AuthError> {
         let route = Route::parse(&req.path).ok_or(AuthError::NotFound("Not Found"))?;
-        let method = req.method.as_str();
+        // HEAD is GET without the body, wherever GET is served.
+        let method = match req.method.as_str() {
+            "HEAD" => "GET",
+            method => method,
+        };
         if !route.methods().contains(&method) {
             return Err(AuthError::MethodNotAllowed(route.methods()));
         }
@@ -218,27 +229,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     }
 
     async fn register(&self, req: &Request) -> Result<Response, AuthError> {
-        let mut body = validate::json_body(req)?;
-        let email = body.required_str("email");
-        let password = body.required_str("password");
-        let name = body.optional_str("name");
-        let email = email.and_then(|raw| {
-            let normalized = validate::normalize_email(&raw);
-            if normalized.is_none() {
-                body.reject("email", "value is not a valid email address", "value_error");
-            }
-            normalized
-        });
-        if let Some(password) = &password {
-            check_len(&mut body, "password", password, 8, 256);
-        }
-        if let Some(name) = &name {
-            check_len(&mut body, "name", name, 1, 100);
-        }
-        body.finish()?;
-        let (Some(email), Some(password)) = (email, password) else {
-            return Err(AuthError::Internal("validated fields missing".into()));
-        };
+        let RegisterRequest {
+            email,
+            password,
+            name,
+        } = RegisterRequest::parse(req)?;
 
         let records = self.records();
         let email_key = storage::email_key(&email);
@@ -280,16 +275,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     }
 
     async fn login(&self, req: &Request) -> Result<Response, AuthError> {
-        let mut body = validate::json_body(req)?;
-        let email = body.required_str("email");
-        let password = body.required_str("password");
-        body.finish()?;
-        let (Some(email), Some(password)) = (email, password) else {
-            return Err(AuthError::Internal("validated fields missing".into()));
-        };
-
+        let LoginRequest { email, password } = LoginRequest::parse(req)?;
         let records = self.records();
-        let email = email.trim().to_lowercase();
         let throttle_key = storage::login_throttle_key(&email);
         let failures: Option<LoginFailures> = records.get(&throttle_key).await?;
         let now = self.clock.now();
@@ -409,10 +396,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     }
 
     async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
-        let mut body = validate::json_body(req)?;
-        let presented = body.required_str("refresh_token");
-        body.finish()?;
-        let presented = presented.unwrap_or_default();
+        let presented = RefreshRequest::parse(req)?.refresh_token;
 
         let invalid = AuthError::InvalidToken("invalid refresh token");
         let token_id = session::parse(&presented).ok_or(invalid.clone())?;
@@ -521,30 +505,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         req: &Request,
     ) -> Result<Response, AuthError> {
         principal.require_interactive()?;
-        let mut body = validate::json_body(req)?;
-        let name = body.required_str("name");
-        let scopes = body.optional_str_list("scopes").unwrap_or_default();
-        let days = body.optional_int("expires_in_days", 1, 3650);
-        if let Some(name) = &name {
-            check_len(&mut body, "name", name, 1, 100);
-        }
-        if scopes.len() > 32 {
-            body.reject("scopes", "List should have at most 32 items", "too_long");
-        }
-        let scope_ok = |s: &String| {
-            (1..=64).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b":._-*".contains(&b))
-        };
-        if !scopes.iter().all(scope_ok) {
-            body.reject(
-                "scopes",
-                "Scopes are 1-64 characters of a-z A-Z 0-9 : . _ - *",
-                "value_error",
-            );
-        }
-        body.finish()?;
-        let name = name.unwrap_or_default();
+        let CreateApiKeyRequest {
+            name,
+            scopes,
+            expires_in_days: days,
+        } = CreateApiKeyRequest::parse(req)?;
 
         let now = self.clock.now();
         let new = api_key::generate(&self.rng)?;
@@ -641,24 +606,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         req: &Request,
     ) -> Result<Response, AuthError> {
         principal.require_interactive()?;
-        let mut body = validate::json_body(req)?;
-        let key = match body.raw("private_key") {
-            None => {
-                body.reject("private_key", "Field required", "missing");
-                None
-            }
-            Some(value) => match private_key::normalize(value) {
-                Ok(key) => Some(key),
-                Err(msg) => {
-                    body.reject("private_key", msg, "value_error");
-                    None
-                }
-            },
-        };
-        body.finish()?;
-        let Some(key) = key else {
-            return Err(AuthError::Internal("validated fields missing".into()));
-        };
+        let key = PutPrivateKeyRequest::parse(req)?.private_key;
         let now = self.clock.now();
         let previous = self.private_key_record(&principal.user_id).await?;
         let sealed = private_key::seal(

@@ -37,6 +37,7 @@ pub mod openapi;
 pub mod password;
 pub mod ports;
 pub mod private_key;
+pub mod requests;
 pub mod secret;
 pub mod session;
 pub mod storage;

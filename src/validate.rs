@@ -15,18 +15,21 @@ pub struct Body {
 
 /// Parses the request body as a JSON object.
 ///
-/// Refuses a body over 64 KB (413), a `Content-Type` that is not JSON (415; a missing one is
-/// read as JSON, as FastAPI does), malformed JSON and a body that is not an object (422).
+/// Refuses a body over 64 KB (413), a `Content-Type` that is missing or not JSON (415: a
+/// missing one is not read as JSON, so a form post or a `text/plain` "simple request" from
+/// another site never reaches a handler), malformed JSON and a body that is not an object (422).
 pub fn json_body(req: &Request) -> Result<Body, AuthError> {
     if req.body.len() > MAX_BODY_BYTES {
         return Err(AuthError::PayloadTooLarge);
     }
-    if let Some(content_type) = req.header("content-type") {
-        let media_type = content_type.split(';').next().unwrap_or("").trim();
-        let media_type = media_type.to_ascii_lowercase();
-        if media_type != "application/json" && !media_type.ends_with("+json") {
-            return Err(AuthError::UnsupportedMediaType);
-        }
+    let media_type = req
+        .header("content-type")
+        .and_then(|value| value.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media_type != "application/json" && !media_type.ends_with("+json") {
+        return Err(AuthError::UnsupportedMediaType);
     }
     let value: Value = serde_json::from_slice(&req.body).map_err(|err| {
         // serde_json reports line and column; FastAPI reports a position in the body.
@@ -69,15 +72,30 @@ fn json_error_reason(err: &serde_json::Error) -> String {
 }
 
 impl Body {
-    /// A required string field; records `missing` or `string_type` when it is not one.
-    pub fn required_str(&mut self, field: &str) -> Option<String> {
+    /// A required string field. A missing field, `null` or another type is recorded; the
+    /// value returned then is empty and only [`Body::finish`]'s error counts.
+    pub fn required_str(&mut self, field: &str) -> String {
         match self.fields.get(field) {
             None => {
                 self.reject(field, "Field required", "missing");
-                None
+                String::new()
             }
-            Some(_) => self.optional_str(field),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                self.reject(field, "Input should be a valid string", "string_type");
+                String::new()
+            }
         }
+    }
+
+    /// A required string of `min..=max` characters.
+    pub fn required_str_len(&mut self, field: &str, min: usize, max: usize) -> String {
+        let present = self.fields.get(field).is_some_and(Value::is_string);
+        let value = self.required_str(field);
+        if present {
+            check_len(self, field, &value, min, max);
+        }
+        value
     }
 
     /// An optional string field; `null` counts as absent.
@@ -88,6 +106,22 @@ impl Body {
             Some(_) => {
                 self.reject(field, "Input should be a valid string", "string_type");
                 None
+            }
+        }
+    }
+
+    /// A required email address, normalized (see [`normalize_email`]).
+    pub fn required_email(&mut self, field: &str) -> String {
+        let present = self.fields.get(field).is_some_and(Value::is_string);
+        let raw = self.required_str(field);
+        if !present {
+            return raw;
+        }
+        match normalize_email(&raw) {
+            Some(email) => email,
+            None => {
+                self.reject(field, "value is not a valid email address", "value_error");
+                String::new()
             }
         }
     }
@@ -231,13 +265,45 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let mut body = json_body(&req(&json!({"email": 5}).to_string())).unwrap();
-        assert_eq!(body.required_str("email"), None);
-        assert_eq!(body.required_str("password"), None);
+        assert_eq!(body.required_str("email"), "");
+        assert_eq!(body.required_str("password"), "");
         let AuthError::Validation(errors) = body.finish().unwrap_err() else {
             panic!()
         };
         let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["string_type", "missing"]);
+    }
+
+    #[test]
+    fn null_is_not_a_value_for_a_required_field() {
+        let mut body = json_body(&req(r#"{"email": null, "name": null}"#)).unwrap();
+        body.required_email("email");
+        body.required_str_len("name", 1, 100);
+        let AuthError::Validation(errors) = body.finish().unwrap_err() else {
+            panic!()
+        };
+        let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["string_type", "string_type"]);
+    }
+
+    #[test]
+    fn overlong_email_is_a_validation_error() {
+        let email = format!("{}@example.com", "a".repeat(600));
+        let mut body = json_body(&req(&json!({ "email": email }).to_string())).unwrap();
+        assert_eq!(body.required_email("email"), "");
+        let AuthError::Validation(errors) = body.finish().unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(errors[0].kind, "value_error");
+    }
+
+    #[test]
+    fn a_body_without_content_type_is_refused() {
+        let req = Request::new("POST", "/").with_body("{}");
+        assert_eq!(
+            json_body(&req).unwrap_err(),
+            AuthError::UnsupportedMediaType
+        );
     }
 
     #[test]

@@ -203,7 +203,9 @@ pub fn app(env: &Env) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider>
     })
 }
 
-/// Converts a Worker request into the core's, reading at most [`MAX_BODY_BYTES`] of body.
+/// Converts a Worker request into the core's, reading at most [`MAX_BODY_BYTES`] of body:
+/// a declared `Content-Length` over the limit is refused before reading, and a body without
+/// one (chunked) is read from the stream and refused as soon as it passes the limit.
 async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
     let declared = req
         .headers()
@@ -217,21 +219,39 @@ async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
     let url = req
         .url()
         .map_err(|err| AuthError::Internal(format!("request URL: {err}")))?;
-    let body = match req.method() {
-        worker::Method::Get | worker::Method::Head => Vec::new(),
-        _ => req
-            .bytes()
-            .await
-            .map_err(|err| AuthError::Internal(format!("request body: {err}")))?,
+    // The method as sent: `worker::Method` reads unknown methods (QUERY, PROPFIND) as GET.
+    let method = req.inner().method().to_ascii_uppercase();
+    let body = if req.inner().body().is_some() && method != "GET" && method != "HEAD" {
+        read_body(&mut req).await?
+    } else {
+        Vec::new()
     };
     Ok(http::Request {
-        method: req.method().to_string().to_ascii_uppercase(),
+        method,
         path: url.path().to_owned(),
         query: url.query().unwrap_or("").to_owned(),
         origin: url.origin().ascii_serialization(),
         headers: req.headers().entries().collect(),
         body,
     })
+}
+
+/// The request body, chunk by chunk, stopping with 413 past [`MAX_BODY_BYTES`].
+async fn read_body(req: &mut worker::Request) -> Result<Vec<u8>, AuthError> {
+    use futures_util::StreamExt as _;
+    let mut stream = req
+        .stream()
+        .map_err(|err| AuthError::Internal(format!("request body: {err}")))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| AuthError::BadRequest("The request body could not be read".into()))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(AuthError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn to_worker(response: http::Response) -> worker::Result<worker::Response> {
@@ -268,7 +288,7 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
 /// [`error_response`] of the error (401 with `WWW-Authenticate`, or 403).
 pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal, AuthError> {
     let core = http::Request {
-        method: req.method().to_string().to_ascii_uppercase(),
+        method: req.inner().method().to_ascii_uppercase(),
         headers: req.headers().entries().collect(),
         ..http::Request::default()
     };

@@ -1,161 +1,14 @@
 //! Every route, status code and error shape of the API, driven through `App::handle` on the
 //! in-memory store with a fixed clock and a deterministic RNG.
 
+mod common;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use chrono::DateTime;
-use edge_auth::oidc::NoProvider;
-use edge_auth::testing::{FixedClock, MemoryStore, SeqRandom};
-use edge_auth::{App, Config, Request, Response};
+use common::*;
+use edge_auth::{App, Request};
 use futures_executor::block_on;
 use serde_json::{json, Value};
-
-const BASE: &str = "/api/v1/auth";
-const PASSWORD: &str = "correct horse battery";
-const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTUxQXxH7vJ0ZrDAlhvbZJc2GnPmPEv5JeR\n-----END PRIVATE KEY-----";
-
-struct Api {
-    app: App<MemoryStore, FixedClock, SeqRandom>,
-    clock: FixedClock,
-}
-
-fn config_with(overrides: &[(&str, &str)]) -> Config {
-    let mut vars = vec![
-        ("JWT_ISSUER", "https://auth.example".to_owned()),
-        ("JWT_AUDIENCE", "edge-auth".to_owned()),
-        ("JWT_SIGNING_KEY", STANDARD.encode([11u8; 32])),
-        ("PRIVATE_KEY_ENCRYPTION_KEY", STANDARD.encode([12u8; 32])),
-        ("API_KEY_PEPPER", STANDARD.encode([13u8; 32])),
-        // Cheap hashing keeps the suite fast; the shipped parameters have a known-answer test.
-        ("ARGON2_MEMORY_KIB", "64".to_owned()),
-        ("ARGON2_ITERATIONS", "1".to_owned()),
-    ];
-    for (name, value) in overrides {
-        vars.push((name, (*value).to_owned()));
-    }
-    Config::from_lookup(|name| {
-        vars.iter()
-            .rev()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap()
-}
-
-fn api() -> Api {
-    api_with(config_with(&[]))
-}
-
-fn api_with(config: Config) -> Api {
-    let clock = FixedClock::new(DateTime::from_timestamp(1_767_225_600, 0).unwrap());
-    Api {
-        app: App {
-            store: MemoryStore::new(clock.clone()),
-            clock: clock.clone(),
-            rng: SeqRandom::new(1),
-            provider: NoProvider,
-            provider_cache: Default::default(),
-            config,
-        },
-        clock,
-    }
-}
-
-/// A logged-in user.
-struct Session {
-    email: String,
-    access: String,
-    refresh: String,
-}
-
-impl Api {
-    fn clock_now(&self) -> i64 {
-        use edge_auth::Clock as _;
-        self.clock.now().timestamp()
-    }
-
-    fn send(&self, req: Request) -> Response {
-        let response = block_on(self.app.handle(req));
-        assert!(response.status < 500, "server error: {response:?}");
-        response
-    }
-
-    fn post(&self, path: &str, body: Value) -> Response {
-        self.send(Request::new("POST", &format!("{BASE}{path}")).with_json(&body))
-    }
-
-    fn get(&self, path: &str, credential: &str) -> Response {
-        self.send(Request::new("GET", &format!("{BASE}{path}")).with_bearer(credential))
-    }
-
-    fn call(&self, method: &str, path: &str, credential: &str, body: Option<Value>) -> Response {
-        let mut req = Request::new(method, &format!("{BASE}{path}")).with_bearer(credential);
-        if let Some(body) = body {
-            req = req.with_json(&body);
-        }
-        self.send(req)
-    }
-
-    fn register(&self, email: &str) -> Response {
-        self.post(
-            "/register",
-            json!({"email": email, "password": PASSWORD, "name": "Ada"}),
-        )
-    }
-
-    fn login(&self, email: &str, password: &str) -> Response {
-        self.post("/login", json!({"email": email, "password": password}))
-    }
-
-    fn session(&self, email: &str) -> Session {
-        assert_eq!(self.register(email).status, 201);
-        let tokens = self.login(email, PASSWORD).json_body();
-        Session {
-            email: email.to_owned(),
-            access: tokens["access_token"].as_str().unwrap().to_owned(),
-            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    fn create_key(&self, access: &str, name: &str) -> Value {
-        let response = self.call("POST", "/api-keys", access, Some(json!({"name": name})));
-        assert_eq!(response.status, 201, "{:?}", response.json_body());
-        response.json_body()
-    }
-}
-
-fn detail(response: &Response) -> String {
-    response.json_body()["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn assert_validation(response: &Response, loc: &[&str], kind: &str) {
-    assert_eq!(response.status, 422, "{:?}", response.json_body());
-    let errors = response.json_body()["detail"].as_array().unwrap().clone();
-    let found = errors.iter().any(|e| {
-        e["type"] == kind
-            && e["loc"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .zip(loc)
-                .all(|(a, b)| a == b)
-            && e["msg"].as_str().is_some_and(|m| !m.is_empty())
-    });
-    assert!(found, "no {kind} at {loc:?} in {errors:?}");
-}
-
-fn assert_invalid_token(response: &Response) {
-    assert_eq!(response.status, 401, "{:?}", response.json_body());
-    let header = response.header("www-authenticate").unwrap_or_default();
-    assert!(
-        header.starts_with("Bearer error=\"invalid_token\""),
-        "{header}"
-    );
-    assert!(!detail(response).is_empty());
-}
 
 // ---------------------------------------------------------------- register and login
 
@@ -304,7 +157,7 @@ fn unknown_path_is_404_and_wrong_method_is_405_with_allow() {
     assert_eq!(response.status, 405);
     assert_eq!(response.header("allow"), Some("POST"));
     let response = api.send(Request::new("PATCH", &format!("{BASE}/private-key")));
-    assert_eq!(response.header("allow"), Some("GET, PUT, DELETE"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD, PUT, DELETE"));
 }
 
 // ---------------------------------------------------------------- credentials
@@ -687,10 +540,6 @@ fn private_key_that_is_not_a_private_key_is_a_422() {
 }
 
 // ---------------------------------------------------------------- sessions
-
-fn refresh(api: &Api, token: &str) -> Response {
-    api.post("/refresh", json!({"refresh_token": token}))
-}
 
 #[test]
 fn refresh_rotates_the_pair() {

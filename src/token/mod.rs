@@ -8,7 +8,10 @@ mod keys;
 mod verify;
 
 pub use keys::{jwks, SigningKey};
-pub use verify::{check_claims, verify, Alg, KeySet, Rules, Verified, VerifyingKey};
+pub use verify::{
+    check_claims, verify, Alg, KeySet, Rules, UntrustedJwt, Verified, VerifyingKey,
+    MAX_LEEWAY_SECS, MIN_HS256_KEY_BYTES,
+};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use jwt_compact::alg::Ed25519;

@@ -11,11 +11,12 @@ use crate::auth::{self, Principal};
 use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
+use crate::memo::Memo;
 use crate::model::{
     ApiKeyCreated, ApiKeyList, ApiKeySummary, MeResponse, PrivateKeyStatus, TokenResponse,
     UserResponse,
 };
-use crate::oidc::{self, Expect, NoProvider, Oidc, OidcConfig, Outbound, Provider, ProviderCache};
+use crate::oidc::{self, Expect, NoProvider, Oidc, OidcConfig, Outbound, Provider};
 use crate::password;
 use crate::ports::{Clock, Random, Store};
 use crate::private_key;
@@ -24,9 +25,10 @@ use crate::requests::{
 };
 use crate::session::{self, Exchange};
 use crate::storage::{
-    self, ApiKeyIndexRecord, ApiKeyRecord, EmailRecord, PrivateKeyRecord, Records, RefreshRecord,
-    SessionRecord, UserRecord,
+    self, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord, EmailRecord, PrivateKeyRecord, Records,
+    RefreshRecord, SessionRecord, UserRecord,
 };
+use crate::throttle::{self, Throttle};
 use crate::token::{self, AccessClaims};
 
 /// The API's base path.
@@ -46,8 +48,8 @@ pub struct App<S, C, R, P = NoProvider> {
     pub rng: R,
     /// The identity provider (HTTP and RS256/ES256 checks).
     pub provider: P,
-    /// The provider's discovery document and keys, kept across requests.
-    pub provider_cache: Rc<ProviderCache>,
+    /// What the isolate remembers across requests (provider documents, key use).
+    pub memo: Rc<Memo>,
     /// The deployment's settings and secrets.
     pub config: Config,
 }
@@ -68,18 +70,6 @@ pub(crate) struct IdentityRecord {
 }
 
 const STATE_LEN: usize = 32;
-
-/// Failed logins allowed per email within [`LOGIN_WINDOW_SECS`] before 429.
-pub const MAX_LOGIN_FAILURES: u32 = 10;
-/// The window in which failed logins are counted.
-pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
-
-/// Failed logins for one email in the current window.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LoginFailures {
-    count: u32,
-    window_ends_at: i64,
-}
 
 /// The cookie that binds a sign-in's state to the browser that started it: a callback whose
 /// state the browser does not hold is refused (login CSRF: an attacker's callback URL opened
@@ -236,6 +226,14 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         } = RegisterRequest::parse(req)?;
 
         let records = self.records();
+        if let Some(ip) = throttle::client_ip(req) {
+            // Every registration writes to the store without any credential: limit it per
+            // address, successful or not.
+            let limit = self.config.limits.register_per_ip;
+            let now = self.clock.now();
+            let per_ip = Throttle::check(&records, "register-ip", ip, limit, now).await?;
+            per_ip.hit(&records, now).await;
+        }
         let email_key = storage::email_key(&email);
         if records.get::<EmailRecord>(&email_key).await?.is_some() {
             return Err(AuthError::Conflict("A user with this email already exists"));
@@ -277,48 +275,46 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     async fn login(&self, req: &Request) -> Result<Response, AuthError> {
         let LoginRequest { email, password } = LoginRequest::parse(req)?;
         let records = self.records();
-        let throttle_key = storage::login_throttle_key(&email);
-        let failures: Option<LoginFailures> = records.get(&throttle_key).await?;
         let now = self.clock.now();
-        let failures = failures.filter(|f| now.timestamp() < f.window_ends_at);
-        if let Some(f) = failures.as_ref().filter(|f| f.count >= MAX_LOGIN_FAILURES) {
-            let retry_after = (f.window_ends_at - now.timestamp()).max(1);
-            return Err(AuthError::TooManyRequests {
-                retry_after_secs: retry_after as u64,
-            });
-        }
+        let limits = &self.config.limits;
+        let ip = throttle::client_ip(req);
+        // Per (email, address): the owner elsewhere keeps logging in whatever an attacker does.
+        let subject = format!("{email}\u{0}{}", ip.unwrap_or(""));
+        let per_email =
+            Throttle::check(&records, "login", &subject, limits.login_per_email_ip, now).await?;
+        // Per address across emails: one password sprayed over many accounts.
+        let per_ip = match ip {
+            Some(ip) => {
+                Some(Throttle::check(&records, "login-ip", ip, limits.login_per_ip, now).await?)
+            }
+            None => None,
+        };
         let owner: Option<EmailRecord> = records.get(&storage::email_key(&email)).await?;
         let user: Option<UserRecord> = match owner {
             Some(owner) => records.get(&storage::user_key(&owner.user_id)).await?,
             None => None,
         };
         let verified = match &user {
-            Some(user) => password::verify_password(&user.password_hash, &password),
-            None => {
-                // Spend what a real check would, so that timing does not tell which emails exist.
+            Some(user) if password::is_password_hash(&user.password_hash) => {
+                password::verify_password(&user.password_hash, &password)
+            }
+            _ => {
+                // No such user, or one without a password (provider sign-in only): spend what a
+                // real check would, so that timing does not tell which emails exist or how
+                // they sign in.
                 password::hash_password(self.config.password, &password, &self.rng)?;
                 false
             }
         };
         let (Some(mut user), true) = (user, verified) else {
             // Counted per email, known or not, so the throttle does not tell either.
-            let count = failures.as_ref().map_or(0, |f| f.count) + 1;
-            let window_ends_at =
-                failures.map_or(now.timestamp() + LOGIN_WINDOW_SECS, |f| f.window_ends_at);
-            let record = LoginFailures {
-                count,
-                window_ends_at,
-            };
-            // Best effort: KV takes ~1 write per second per key, and a throttle that cannot
-            // be written must not turn a wrong password into a server error.
-            let _ = records
-                .put(&throttle_key, &record, Some(window_ends_at), now)
-                .await;
+            per_email.hit(&records, now).await;
+            if let Some(per_ip) = &per_ip {
+                per_ip.hit(&records, now).await;
+            }
             return Err(AuthError::InvalidLogin);
         };
-        if failures.is_some() {
-            records.delete(&throttle_key).await?;
-        }
+        per_email.clear(&records).await;
         if password::needs_rehash(&user.password_hash, self.config.password) {
             user.password_hash =
                 password::hash_password(self.config.password, &password, &self.rng)?;
@@ -480,16 +476,24 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             let key_id = &index_key[prefix.len()..];
             let records = &records;
             async move {
-                records
-                    .get::<ApiKeyRecord>(&storage::api_key_key(key_id))
-                    .await
+                let (key, used) = (
+                    storage::api_key_key(key_id),
+                    storage::api_key_use_key(key_id),
+                );
+                let (key, used) = futures_util::future::join(
+                    records.get::<ApiKeyRecord>(&key),
+                    records.get::<ApiKeyUseRecord>(&used),
+                )
+                .await;
+                Ok::<_, AuthError>((key?, used?))
             }
         });
         let mut keys = Vec::with_capacity(ids.len());
-        for record in join_all(lookups).await {
+        for lookup in join_all(lookups).await {
             // A key revoked between the list and the read is simply not listed.
-            if let Some(record) = record? {
+            if let (Some(mut record), used) = lookup? {
                 if record.user_id == principal.user_id {
+                    record.last_used_at = used.map(|u| u.at).or(record.last_used_at);
                     keys.push(record);
                 }
             }
@@ -582,6 +586,9 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             record.id
         );
         records.delete(&index_key).await?;
+        records
+            .delete(&storage::api_key_use_key(&record.id))
+            .await?;
         Ok(Response::empty(204))
     }
 
@@ -652,7 +659,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             store: &self.store,
             clock: &self.clock,
             provider: &self.provider,
-            cache: &self.provider_cache,
+            cache: &self.memo.provider,
         })
     }
 
@@ -676,6 +683,14 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 ))
             }
         };
+        let records = self.records();
+        let now = self.clock.now();
+        if let Some(ip) = throttle::client_ip(req) {
+            // Each start writes a state record without any credential: limit it per address.
+            let limit = self.config.limits.authorize_per_ip;
+            let per_ip = Throttle::check(&records, "authorize-ip", ip, limit, now).await?;
+            per_ip.hit(&records, now).await;
+        }
         let metadata = self.oidc()?.metadata().await?;
         let state = crate::base62::random(&self.rng, STATE_LEN)?;
         let pending = OauthState {
@@ -684,9 +699,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             redirect_uri,
             callback_url,
         };
-        let now = self.clock.now();
         let expires = now.timestamp() + oidc::STATE_TTL_SECS;
-        self.records()
+        records
             .put(&state_key(&state), &pending, Some(expires), now)
             .await?;
         let query = oidc::encode_pairs(&[

@@ -14,7 +14,7 @@ use crate::error::AuthError;
 use crate::http::Request;
 use crate::oidc::{Expect, Provider};
 use crate::ports::{Clock, Random, Store};
-use crate::storage::{self, ApiKeyRecord, Records, SessionRecord};
+use crate::storage::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
 use crate::token::{self, Expectations};
 
 /// How the caller authenticated.
@@ -211,7 +211,7 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
     let stored_key = storage::api_key_key(key_id);
     let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
     let invalid = AuthError::InvalidToken("invalid API key");
-    let Some(mut record) = record else {
+    let Some(record) = record else {
         return Err(invalid);
     };
     if !api_key::secret_matches(&app.config.pepper, key, &record.hash) {
@@ -222,14 +222,21 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
     if record.expires_at.is_some_and(|at| now >= at) {
         return Err(AuthError::InvalidToken("API key expired"));
     }
-    if record
-        .last_used_at
-        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECS)
+    // Use is recorded beside the key, never by rewriting it: a rewrite racing a revoke would
+    // bring the revoked key back. Best effort: a failed write never fails the request.
+    if app
+        .memo
+        .should_record_use(&record.id, now, LAST_USED_RESOLUTION_SECS)
     {
-        record.last_used_at = Some(now);
-        records
-            .put(&stored_key, &record, record.expires_at, at)
-            .await?;
+        let used = ApiKeyUseRecord { at: now };
+        let _ = records
+            .put(
+                &storage::api_key_use_key(&record.id),
+                &used,
+                record.expires_at,
+                at,
+            )
+            .await;
     }
     Ok(Principal {
         user_id: record.user_id,

@@ -37,6 +37,8 @@ pub struct Config {
     pub private_key_kek: Secret<Vec<u8>>,
     /// HMAC key for API-key and refresh-token hashes (`API_KEY_PEPPER`: base64, 32+ bytes).
     pub pepper: Secret<Vec<u8>>,
+    /// How many logins, registrations and sign-in starts are allowed (see [`crate::throttle`]).
+    pub limits: crate::throttle::Limits,
 }
 
 /// A missing or malformed setting, by name. Never includes a secret's value.
@@ -120,6 +122,7 @@ impl Config {
             signing_key,
             private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
             pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
+            limits: crate::throttle::Limits::from_lookup(lookup)?,
         })
     }
 }

@@ -125,7 +125,7 @@ impl AuthError {
                     .with_header("allow", allowed.join(", "))
             }
             Self::TooManyRequests { retry_after_secs } => {
-                Response::json(status, &detail("Too many failed logins; try again later"))
+                Response::json(status, &detail("Too many attempts; try again later"))
                     .with_header("retry-after", retry_after_secs.to_string())
             }
             Self::PayloadTooLarge => {

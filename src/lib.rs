@@ -31,6 +31,7 @@ pub mod base62;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod memo;
 pub mod model;
 pub mod oidc;
 pub mod openapi;
@@ -42,6 +43,7 @@ pub mod secret;
 pub mod session;
 pub mod storage;
 pub mod testing;
+pub mod throttle;
 pub mod token;
 pub mod validate;
 

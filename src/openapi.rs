@@ -74,8 +74,8 @@ pub fn document(server: &str) -> Value {
         },
         "servers": [{ "url": server }],
         "paths": {
-            p("/register"): { "post": operation("Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error"))]) },
-            p("/login"): { "post": operation("Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins (Retry-After)", Some("Error"))]) },
+            p("/register"): { "post": operation("Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error")), ("429", "Too many registrations from this address (Retry-After)", Some("Error"))]) },
+            p("/login"): { "post": operation("Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins for this email from this address, or from this address (Retry-After)", Some("Error"))]) },
             p("/refresh"): { "post": operation("Exchange a refresh token for a new pair", &[], Some("RefreshRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Invalid, expired or reused refresh token", Some("Error"))]) },
             p("/logout"): { "post": operation("Revoke the session", ANY, None, &[("204", "Logged out", None)]) },
             p("/me"): { "get": operation("The caller", ANY, None, &[("200", "The caller", Some("Me"))]) },
@@ -92,7 +92,7 @@ pub fn document(server: &str) -> Value {
                 "put": operation("Store the caller's private key, encrypted at rest", INTERACTIVE, Some("PrivateKeyRequest"), &[("200", "Status", Some("PrivateKeyStatus")), FORBIDDEN]),
                 "delete": operation("Remove the caller's private key", INTERACTIVE, None, &[("204", "Removed", None), FORBIDDEN])
             },
-            p("/oauth/authorize"): { "get": operation("Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri is not allowed", Some("Error"))]) },
+            p("/oauth/authorize"): { "get": operation("Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri is not allowed", Some("Error")), ("429", "Too many sign-ins started from this address (Retry-After)", Some("Error"))]) },
             p("/oauth/callback"): { "get": operation("Finish sign-in: redirect to the app with tokens in the fragment", &[], None, &[("302", "To the app", None), ("400", "Bad state, refused or invalid sign-in", Some("Error"))]) },
             "/.well-known/jwks.json": { "get": operation("Our public signing keys", &[], None, &[("200", "JWK Set", None)]) },
             p("/openapi.json"): { "get": operation("This document", &[], None, &[("200", "OpenAPI 3.1", None)]) }

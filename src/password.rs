@@ -54,6 +54,11 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
         .is_ok()
 }
 
+/// Whether `stored` is a password hash at all: accounts made by provider sign-in have none.
+pub fn is_password_hash(stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok()
+}
+
 /// Whether `stored` was made with other parameters than `params` (then rehash at login).
 pub fn needs_rehash(stored: &str, params: PasswordParams) -> bool {
     let Ok(hash) = PasswordHash::new(stored) else {

@@ -28,6 +28,10 @@ pub fn email_key(email: &str) -> String {
 pub fn api_key_key(key_id: &str) -> String {
     format!("v1:apikey:{key_id}")
 }
+/// `v1:apikey-use:{id}`: when an API key was last used, kept apart from the key itself.
+pub fn api_key_use_key(key_id: &str) -> String {
+    format!("v1:apikey-use:{key_id}")
+}
 /// `v1:user:{user_id}:apikey:`: the prefix listing a user's API keys.
 pub fn user_api_keys_prefix(user_id: &str) -> String {
     format!("v1:user:{user_id}:apikey:")
@@ -39,14 +43,6 @@ pub fn session_key(session_id: &str) -> String {
 /// `v1:refresh:{id}`: one refresh token of a family.
 pub fn refresh_key(token_id: &str) -> String {
     format!("v1:refresh:{token_id}")
-}
-/// `v1:throttle:login:{hash}`: failed logins for an email (hashed: no address in key names).
-pub fn login_throttle_key(email: &str) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(email.as_bytes());
-    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-    format!("v1:throttle:login:{digest}")
 }
 /// `v1:privkey:{user_id}`: a user's encrypted private key.
 pub fn private_key_key(user_id: &str) -> String {
@@ -94,8 +90,18 @@ pub struct ApiKeyRecord {
     pub created_at: i64,
     /// Unix seconds, if it expires.
     pub expires_at: Option<i64>,
-    /// Unix seconds; updated at most once a minute.
+    /// Unix seconds. Written only by records made before use was kept in
+    /// [`ApiKeyUseRecord`]; read for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<i64>,
+}
+
+/// When an API key was last used (to the minute). Written by each request that uses the key,
+/// at most once a minute per isolate, and never by rewriting the key's own record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyUseRecord {
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// The entry listing an API key under its owner.

@@ -19,7 +19,8 @@ use crate::auth::{self, Principal};
 use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::{self, MAX_BODY_BYTES};
-use crate::oidc::{Outbound, Provider, ProviderAlg, ProviderCache};
+use crate::memo::Memo;
+use crate::oidc::{Outbound, Provider, ProviderAlg};
 use crate::ports::{Clock, OsRandom, PortError, Store};
 
 /// The KV namespace binding.
@@ -173,8 +174,8 @@ impl Provider for FetchProvider {
 thread_local! {
     // Vars and secrets are fixed for an isolate's life: parse them once.
     static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
-    // The identity provider's discovery document and keys, shared by the isolate's requests.
-    static PROVIDER_CACHE: Rc<ProviderCache> = Rc::new(ProviderCache::default());
+    // What the isolate's requests share: the identity provider's documents, API-key use.
+    static MEMO: Rc<Memo> = Rc::new(Memo::default());
 }
 
 /// The configuration from the Worker's vars and secrets.
@@ -198,7 +199,7 @@ pub fn app(env: &Env) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider>
         clock: DateClock,
         rng: OsRandom,
         provider: FetchProvider,
-        provider_cache: PROVIDER_CACHE.with(Rc::clone),
+        memo: MEMO.with(Rc::clone),
         config: config(env)?,
     })
 }

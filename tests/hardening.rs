@@ -100,3 +100,273 @@ fn head_answers_like_get_without_a_body() {
     assert_eq!(head.status, 401);
     assert!(head.body.is_empty());
 }
+
+// ---------------------------------------------------------------- API-key use
+
+fn record_of(api: &Api, key: &str) -> Option<String> {
+    api.app
+        .store
+        .dump()
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+#[test]
+fn using_a_key_never_rewrites_its_record_so_a_revoke_cannot_be_undone() {
+    let api = api();
+    let session = api.session("ada@example.com");
+    let created = api.create_key(&session.access, "ci");
+    let id = created["id"].as_str().unwrap();
+    let key = created["key"].as_str().unwrap();
+    let record_key = format!("v1:apikey:{id}");
+    let before = record_of(&api, &record_key).unwrap();
+    assert_eq!(api.get("/me", key).status, 200);
+    api.clock.advance(120);
+    assert_eq!(api.get("/me", key).status, 200);
+    // The key's own record is never written by a request that uses it: a use racing a revoke
+    // can only write the use record, never bring the key back.
+    assert_eq!(record_of(&api, &record_key).unwrap(), before);
+    let listed = api.get("/api-keys", &session.access).json_body();
+    let last_used = listed["keys"][0]["last_used_at"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(last_used, "2026-01-01T00:02:00Z");
+
+    assert_eq!(
+        api.call("DELETE", &format!("/api-keys/{id}"), &session.access, None)
+            .status,
+        204
+    );
+    assert_invalid_token(&api.get("/me", key));
+    assert_eq!(record_of(&api, &record_key), None);
+    assert_eq!(record_of(&api, &format!("v1:apikey-use:{id}")), None);
+}
+
+mod flaky {
+    //! A store that refuses writes under one prefix, as KV does under its per-key write limit.
+    use edge_auth::ports::PortError;
+    use edge_auth::testing::MemoryStore;
+    use edge_auth::Store;
+
+    pub struct FlakyStore {
+        pub inner: MemoryStore,
+        pub refuse_prefix: &'static str,
+    }
+
+    impl Store for FlakyStore {
+        async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+            self.inner.get(key).await
+        }
+        async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), PortError> {
+            if key.starts_with(self.refuse_prefix) {
+                return Err(PortError("429 Too Many Requests".into()));
+            }
+            self.inner.put(key, value, ttl).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), PortError> {
+            self.inner.delete(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+            self.inner.list(prefix).await
+        }
+    }
+}
+
+#[test]
+fn a_failed_use_record_never_fails_the_request() {
+    use edge_auth::testing::MemoryStore;
+    use edge_auth::App;
+    use futures_executor::block_on;
+
+    let api = api();
+    let session = api.session("ada@example.com");
+    let key = api.create_key(&session.access, "ci")["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = MemoryStore::new(api.clock.clone());
+    for (k, v) in api.app.store.dump() {
+        block_on(edge_auth::Store::put(&store, &k, &v, None)).unwrap();
+    }
+    let app = App {
+        store: flaky::FlakyStore {
+            inner: store,
+            refuse_prefix: "v1:apikey-use:",
+        },
+        clock: api.clock.clone(),
+        rng: edge_auth::testing::SeqRandom::new(7),
+        provider: edge_auth::oidc::NoProvider,
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let response =
+        block_on(app.handle(Request::new("GET", &format!("{BASE}/me")).with_bearer(&key)));
+    assert_eq!(response.status, 200, "{:?}", response.json_body());
+}
+
+// ---------------------------------------------------------------- throttling
+
+fn login_from(api: &Api, ip: &str, email: &str, password: &str) -> edge_auth::Response {
+    api.send(
+        Request::new("POST", &format!("{BASE}/login"))
+            .with_header("CF-Connecting-IP", ip)
+            .with_json(&json!({"email": email, "password": password})),
+    )
+}
+
+#[test]
+fn an_attacker_guessing_from_one_address_does_not_lock_out_the_owner() {
+    let api = api();
+    api.register("ada@example.com");
+    for _ in 0..10 {
+        let response = login_from(&api, "198.51.100.66", "ada@example.com", "guess guess");
+        assert_eq!(response.status, 401);
+    }
+    let throttled = login_from(&api, "198.51.100.66", "ada@example.com", PASSWORD);
+    assert_eq!(throttled.status, 429);
+    assert_eq!(throttled.header("retry-after"), Some("900"));
+    // The owner, from their own address, is not locked out.
+    let owner = login_from(&api, "203.0.113.10", "ada@example.com", PASSWORD);
+    assert_eq!(owner.status, 200, "{:?}", owner.json_body());
+}
+
+#[test]
+fn spraying_one_password_over_many_emails_is_limited_per_address() {
+    let api = api_with(config_with(&[("LOGIN_LIMIT_PER_IP", "5/900")]));
+    api.register("victim@example.com");
+    for i in 0..5 {
+        let email = format!("user{i}@example.com");
+        assert_eq!(
+            login_from(&api, "198.51.100.7", &email, "Summer2026!").status,
+            401
+        );
+    }
+    // Every further attempt from that address waits, whatever the email.
+    let throttled = login_from(&api, "198.51.100.7", "victim@example.com", PASSWORD);
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.header("retry-after").is_some());
+    // Another address is unaffected.
+    let other = login_from(&api, "203.0.113.10", "victim@example.com", PASSWORD);
+    assert_eq!(other.status, 200);
+}
+
+#[test]
+fn registrations_are_limited_per_address() {
+    let api = api_with(config_with(&[("REGISTER_LIMIT_PER_IP", "3/3600")]));
+    let register = |ip: &str, email: &str| {
+        api.send(
+            Request::new("POST", &format!("{BASE}/register"))
+                .with_header("CF-Connecting-IP", ip)
+                .with_json(&json!({"email": email, "password": PASSWORD})),
+        )
+    };
+    for i in 0..3 {
+        let email = format!("bot{i}@example.com");
+        assert_eq!(register("198.51.100.9", &email).status, 201);
+    }
+    let throttled = register("198.51.100.9", "bot3@example.com");
+    assert_eq!(throttled.status, 429);
+    assert_eq!(throttled.header("retry-after"), Some("3600"));
+    assert!(detail(&throttled).contains("Too many"));
+    // Nothing was written for the refused one.
+    assert!(!api
+        .app
+        .store
+        .dump()
+        .iter()
+        .any(|(_, v)| v.contains("bot3@example.com")));
+    assert_eq!(register("203.0.113.10", "human@example.com").status, 201);
+}
+
+// ---------------------------------------------------------------- timing
+
+mod counting {
+    use std::cell::Cell;
+
+    use edge_auth::ports::PortError;
+    use edge_auth::Random;
+
+    /// Counts the random bytes drawn: each argon2 hash draws a 16-byte salt.
+    pub struct CountingRandom(pub Cell<usize>);
+
+    impl Random for CountingRandom {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), PortError> {
+            self.0.set(self.0.get() + buf.len());
+            buf.iter_mut().for_each(|b| *b = 7);
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
+    use edge_auth::storage::{self, EmailRecord, Records, UserRecord};
+    use edge_auth::testing::MemoryStore;
+    use edge_auth::{App, Clock as _};
+    use futures_executor::block_on;
+
+    let api = api();
+    let app = App {
+        store: MemoryStore::new(api.clock.clone()),
+        clock: api.clock.clone(),
+        rng: counting::CountingRandom(Default::default()),
+        provider: edge_auth::oidc::NoProvider,
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let records = Records::new(&app.store);
+    let now = api.clock.now();
+    let user = UserRecord {
+        id: "provider-only-user-000".into(),
+        email: "sso@example.com".into(),
+        name: None,
+        password_hash: "!oidc".into(),
+        created_at: now.timestamp(),
+    };
+    block_on(records.put(&storage::user_key(&user.id), &user, None, now)).unwrap();
+    let owner = EmailRecord {
+        user_id: user.id.clone(),
+    };
+    block_on(records.put(&storage::email_key(&user.email), &owner, None, now)).unwrap();
+
+    let drawn = |email: &str| {
+        let before = app.rng.0.get();
+        let response = block_on(
+            app.handle(
+                Request::new("POST", &format!("{BASE}/login"))
+                    .with_json(&json!({"email": email, "password": "any password"})),
+            ),
+        );
+        assert_eq!(response.status, 401);
+        app.rng.0.get() - before
+    };
+    let unknown = drawn("nobody@example.com");
+    assert!(unknown >= 16, "a login for an unknown email hashes");
+    assert_eq!(drawn("sso@example.com"), unknown);
+}
+
+#[test]
+fn provider_sign_in_starts_are_limited_per_address() {
+    let api = api_with(config_with(&[
+        ("OIDC_ISSUER", "http://127.0.0.1:9"),
+        ("OIDC_CLIENT_ID", "edge-auth"),
+        ("OIDC_CLIENT_SECRET", "secret"),
+        ("OIDC_REDIRECT_URIS", "http://127.0.0.1:8787/"),
+        ("AUTHORIZE_LIMIT_PER_IP", "2/600"),
+    ]));
+    let start = |ip: &str| {
+        let mut req = Request::new("GET", &format!("{BASE}/oauth/authorize"))
+            .with_header("CF-Connecting-IP", ip);
+        req.origin = "http://127.0.0.1:8787".into();
+        futures_executor::block_on(api.app.handle(req))
+    };
+    // No provider answers here (502), but each attempt still counts.
+    for _ in 0..2 {
+        assert_eq!(start("198.51.100.5").status, 502);
+    }
+    let throttled = start("198.51.100.5");
+    assert_eq!(throttled.status, 429);
+    assert_eq!(throttled.header("retry-after"), Some("600"));
+    assert_eq!(start("203.0.113.10").status, 502);
+}

@@ -55,7 +55,7 @@ pub fn api_with(config: Config) -> Api {
             clock: clock.clone(),
             rng: SeqRandom::new(1),
             provider: NoProvider,
-            provider_cache: Default::default(),
+            memo: Default::default(),
             config,
         },
         clock,

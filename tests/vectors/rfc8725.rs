@@ -30,7 +30,7 @@ pub struct Case {
 }
 
 enum Key {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Hs256(Vec<u8>),
 }
 
@@ -85,7 +85,7 @@ fn key(file: &Value, name: &str) -> NamedKey {
     let kid = text(spec, "kid").expect("kid").to_owned();
     let key = if let Some(seed) = text(spec, "ed25519_seed") {
         let seed: [u8; 32] = hex(seed).try_into().expect("32-byte seed");
-        Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
+        Key::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
     } else if let Some(secret) = text(spec, "hs256_secret") {
         Key::Hs256(hex(secret))
     } else {
@@ -179,7 +179,10 @@ fn mutate(token: &str, mutation: &str) -> String {
         }
         "truncate_signature" => {
             let bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
-            format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() - 3]))
+            format!(
+                "{signed}.{}",
+                URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() - 3])
+            )
         }
         other => panic!("unknown mutation {other}"),
     };

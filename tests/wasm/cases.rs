@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
+#[path = "../vectors/rfc8725.rs"]
+mod rfc8725;
+
 const NOW: i64 = 1_800_000_000;
 
 fn key() -> SigningKey {
@@ -136,6 +139,42 @@ fn verify_refuses_with_a_code() {
     }
     let err = verify_jwt(&good, js(&json!({"nokeys": []})), options(json!({}))).unwrap_err();
     assert_eq!(code(err), "invalid_jwks");
+}
+
+/// The same vector file as the native tests/vectors.rs, through both package entry points.
+#[wasm_bindgen_test]
+fn rfc8725_vectors_through_verify_jwt_and_jwt_verifier() {
+    let cases = rfc8725::cases();
+    assert!(cases.len() >= 100, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let one_shot = verify_jwt(&case.token, js(&case.jwks), js(&case.options));
+        let reused = JwtVerifier::new(JsValue::from_str(&case.jwks.to_string()), js(&case.options))
+            .and_then(|verifier| verifier.verify(&case.token));
+        for (entry, outcome) in [("verifyJwt", one_shot), ("JwtVerifier", reused)] {
+            let got = match outcome {
+                Ok(claims) => {
+                    let claims = rust(&claims);
+                    if case.expect == "ok" && Some(&claims) == case.claims.as_ref() {
+                        continue;
+                    }
+                    format!("ok: {claims}")
+                }
+                Err(err) => {
+                    let got = code(err);
+                    if got == case.expect {
+                        continue;
+                    }
+                    got
+                }
+            };
+            failures.push(format!(
+                "{} via {entry}: expected {}, got {got}",
+                case.name, case.expect
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[wasm_bindgen_test]

@@ -209,3 +209,59 @@ fn garbage_and_truncated_tokens_are_malformed() {
         );
     }
 }
+
+/// Signs exactly these header and claims texts with [`key`].
+fn signed_raw(header: &str, claims: &str) -> String {
+    use ed25519_dalek::Signer as _;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let signature = key().secret().sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+#[test]
+fn a_second_sub_claim_cannot_change_who_the_token_is_for() {
+    // Signed by our own key: the only thing wrong is the repeated member, which a last-wins
+    // parser would read as "admin" and a first-wins parser as "user-1".
+    let header = format!(
+        r#"{{"alg":"EdDSA","kid":"{}","typ":"at+jwt"}}"#,
+        key().kid()
+    );
+    let claims = |sub_twice: bool| {
+        let extra = if sub_twice { r#","sub":"admin""# } else { "" };
+        format!(
+            r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"user-1","sid":"s","jti":"j","exp":{}{extra}}}"#,
+            now().timestamp() + 900
+        )
+    };
+    assert_eq!(
+        check(&signed_raw(&header, &claims(false)), now())
+            .unwrap()
+            .claims
+            .sub,
+        "user-1"
+    );
+    assert_eq!(
+        check(&signed_raw(&header, &claims(true)), now()).unwrap_err(),
+        TokenError::Malformed
+    );
+}
+
+#[test]
+fn a_critical_header_extension_is_refused_on_our_own_tokens() {
+    let header = format!(
+        r#"{{"alg":"EdDSA","kid":"{}","typ":"at+jwt","crit":["exp"],"exp":1}}"#,
+        key().kid()
+    );
+    let claims = format!(
+        r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"u","sid":"s","jti":"j","exp":{}}}"#,
+        now().timestamp() + 900
+    );
+    assert_eq!(
+        check(&signed_raw(&header, &claims), now()).unwrap_err(),
+        TokenError::Malformed
+    );
+}

@@ -3,8 +3,6 @@
 use std::rc::Rc;
 
 use futures_util::future::join_all;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::api_key;
 use crate::auth::{self, Principal};
@@ -16,7 +14,7 @@ use crate::model::{
     ApiKeyCreated, ApiKeyList, ApiKeySummary, MeResponse, PrivateKeyStatus, TokenResponse,
     UserResponse,
 };
-use crate::oidc::{self, Expect, NoProvider, Oidc, OidcConfig, Outbound, Provider};
+use crate::oidc::{NoProvider, Oidc, Provider};
 use crate::password;
 use crate::ports::{Clock, Random, Store};
 use crate::private_key;
@@ -54,37 +52,6 @@ pub struct App<S, C, R, P = NoProvider> {
     pub config: Config,
 }
 
-/// A sign-in in progress, between `/oauth/authorize` and `/oauth/callback`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OauthState {
-    nonce: String,
-    verifier: String,
-    redirect_uri: String,
-    callback_url: String,
-}
-
-/// A provider identity linked to a local user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct IdentityRecord {
-    pub(crate) user_id: String,
-}
-
-const STATE_LEN: usize = 32;
-
-/// The cookie that binds a sign-in's state to the browser that started it: a callback whose
-/// state the browser does not hold is refused (login CSRF: an attacker's callback URL opened
-/// in the victim's browser).
-const STATE_COOKIE: &str = "edge_auth_oauth_state";
-
-fn state_cookie(req: &Request, value: &str, max_age: i64) -> String {
-    let secure = if req.origin.starts_with("https:") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{STATE_COOKIE}={value}; Path={BASE_PATH}/oauth; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
-}
-
 /// The API's routes, each with the methods it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -99,6 +66,9 @@ enum Route {
     Jwks,
     OauthAuthorize,
     OauthCallback,
+    OauthToken,
+    OauthLink,
+    Identity(String),
     OpenApi,
     Docs,
 }
@@ -120,21 +90,31 @@ impl Route {
             "/.well-known/jwks.json" => Self::Jwks,
             "/oauth/authorize" => Self::OauthAuthorize,
             "/oauth/callback" => Self::OauthCallback,
+            "/oauth/token" => Self::OauthToken,
+            "/oauth/link" => Self::OauthLink,
             "/openapi.json" => Self::OpenApi,
             "/docs" => Self::Docs,
             _ => {
-                let id = rest.strip_prefix("/api-keys/")?;
+                let (route, id): (fn(String) -> Self, _) = match rest.strip_prefix("/api-keys/") {
+                    Some(id) => (Self::ApiKey, id),
+                    None => (Self::Identity, rest.strip_prefix("/identities/")?),
+                };
                 if id.is_empty() || id.contains('/') {
                     return None;
                 }
-                Self::ApiKey(id.to_owned())
+                route(id.to_owned())
             }
         })
     }
 
     fn methods(&self) -> &'static [&'static str] {
         match self {
-            Self::Register | Self::Login | Self::Refresh | Self::Logout => &["POST"],
+            Self::Register
+            | Self::Login
+            | Self::Refresh
+            | Self::Logout
+            | Self::OauthToken
+            | Self::OauthLink => &["POST"],
             Self::Me
             | Self::Jwks
             | Self::OauthAuthorize
@@ -142,7 +122,7 @@ impl Route {
             | Self::OpenApi
             | Self::Docs => &["GET", "HEAD"],
             Self::ApiKeys => &["GET", "HEAD", "POST"],
-            Self::ApiKey(_) => &["DELETE"],
+            Self::ApiKey(_) | Self::Identity(_) => &["DELETE"],
             Self::PrivateKey => &["GET", "HEAD", "PUT", "DELETE"],
         }
     }
@@ -178,6 +158,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             (Route::Refresh, _) => self.refresh(req).await,
             (Route::OauthAuthorize, _) => self.oauth_authorize(req).await,
             (Route::OauthCallback, _) => self.oauth_callback(req).await,
+            (Route::OauthToken, _) => self.oauth_token(req).await,
             (Route::OpenApi, _) => {
                 let server = if req.origin.is_empty() {
                     &self.config.issuer
@@ -205,6 +186,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                     (Route::ApiKeys, "GET") => self.list_api_keys(&principal).await,
                     (Route::ApiKeys, _) => self.create_api_key(&principal, req).await,
                     (Route::ApiKey(id), _) => self.revoke_api_key(&principal, &id).await,
+                    (Route::OauthLink, _) => self.oauth_link(&principal, req).await,
+                    (Route::Identity(id), _) => self.unlink_identity(&principal, &id).await,
                     (Route::PrivateKey, "GET") => self.private_key_status(&principal).await,
                     (Route::PrivateKey, "PUT") => self.put_private_key(&principal, req).await,
                     (Route::PrivateKey, _) => self.delete_private_key(&principal).await,
@@ -214,7 +197,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         }
     }
 
-    fn records(&self) -> Records<'_, S> {
+    pub(crate) fn records(&self) -> Records<'_, S> {
         Records::new(&self.store)
     }
 
@@ -244,7 +227,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     }
 
     /// Stores a new user and the record that makes its email taken.
-    async fn create_user(
+    pub(crate) async fn create_user(
         &self,
         email: String,
         name: Option<String>,
@@ -326,12 +309,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         Ok(Self::token_response(&tokens))
     }
 
-    fn token_response(tokens: &TokenResponse) -> Response {
+    pub(crate) fn token_response(tokens: &TokenResponse) -> Response {
         Response::json(200, tokens).with_header("cache-control", "no-store")
     }
 
     /// Starts a session (a refresh-token family) for a user who has just proven who they are.
-    async fn start_session(&self, user_id: &str) -> Result<TokenResponse, AuthError> {
+    pub(crate) async fn start_session(&self, user_id: &str) -> Result<TokenResponse, AuthError> {
         let now = self.clock.now();
         let session_id = crate::base62::random(&self.rng, SESSION_ID_LEN)?;
         let session = SessionRecord {
@@ -449,7 +432,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         Ok(Response::empty(204))
     }
 
-    async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {
+    pub(crate) async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {
         self.records()
             .get(&storage::user_key(&principal.user_id))
             .await?
@@ -463,6 +446,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             &MeResponse {
                 user: UserResponse::from(&user),
                 auth_scheme: principal.scheme,
+                identities: self.identities(&user.id).await?,
             },
         ))
     }
@@ -646,12 +630,6 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         Ok(Response::empty(204))
     }
 
-    fn oidc_config(&self) -> Result<&OidcConfig, AuthError> {
-        self.config.oidc.as_ref().ok_or(AuthError::NotFound(
-            "Sign-in with an identity provider is not configured",
-        ))
-    }
-
     /// The provider-facing half of the service.
     pub(crate) fn oidc(&self) -> Result<Oidc<'_, S, C, P>, AuthError> {
         Ok(Oidc {
@@ -662,278 +640,4 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             cache: &self.memo.provider,
         })
     }
-
-    async fn oauth_authorize(&self, req: &Request) -> Result<Response, AuthError> {
-        let config = self.oidc_config()?;
-        let redirect_uri = match req.query_param("redirect_uri") {
-            Some(uri) if config.redirect_uris.contains(&uri) => uri,
-            Some(_) => return Err(AuthError::BadRequest("redirect_uri is not allowed".into())),
-            None => config
-                .redirect_uris
-                .first()
-                .cloned()
-                .ok_or_else(|| AuthError::BadRequest("redirect_uri is required".into()))?,
-        };
-        let callback_url = match &config.callback_url {
-            Some(url) => url.clone(),
-            None if !req.origin.is_empty() => format!("{}{BASE_PATH}/oauth/callback", req.origin),
-            None => {
-                return Err(AuthError::Internal(
-                    "OIDC_CALLBACK_URL is needed: request origin unknown".into(),
-                ))
-            }
-        };
-        let records = self.records();
-        let now = self.clock.now();
-        if let Some(ip) = throttle::client_ip(req) {
-            // Each start writes a state record without any credential: limit it per address.
-            let limit = self.config.limits.authorize_per_ip;
-            let per_ip = Throttle::check(&records, "authorize-ip", ip, limit, now).await?;
-            per_ip.hit(&records, now).await;
-        }
-        let metadata = self.oidc()?.metadata().await?;
-        let state = crate::base62::random(&self.rng, STATE_LEN)?;
-        let pending = OauthState {
-            nonce: crate::base62::random(&self.rng, 32)?,
-            verifier: crate::base62::random(&self.rng, 64)?,
-            redirect_uri,
-            callback_url,
-        };
-        let expires = now.timestamp() + oidc::STATE_TTL_SECS;
-        records
-            .put(&state_key(&state), &pending, Some(expires), now)
-            .await?;
-        let query = oidc::encode_pairs(&[
-            ("response_type", "code"),
-            ("client_id", &config.client_id),
-            ("redirect_uri", &pending.callback_url),
-            ("scope", &config.scopes),
-            ("state", &state),
-            ("nonce", &pending.nonce),
-            ("code_challenge", &oidc::pkce_challenge(&pending.verifier)),
-            ("code_challenge_method", "S256"),
-        ]);
-        let separator = if metadata.authorization_endpoint.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        let location = format!("{}{separator}{query}", metadata.authorization_endpoint);
-        Ok(Response::empty(302)
-            .with_header("location", location)
-            .with_header(
-                "set-cookie",
-                state_cookie(req, &state, oidc::STATE_TTL_SECS),
-            )
-            .with_header("cache-control", "no-store"))
-    }
-
-    /// The sign-in callback. A browser that lands on an error gets a small page with a way back
-    /// to the app (same status), anything else the API's JSON error.
-    async fn oauth_callback(&self, req: &Request) -> Result<Response, AuthError> {
-        let mut back_to = None;
-        let result = self.finish_sign_in(req, &mut back_to).await;
-        let wants_html = req
-            .header("accept")
-            .is_some_and(|a| a.contains("text/html"));
-        let result = match result {
-            Err(err) if wants_html && err.status() < 500 => {
-                Ok(sign_in_failed_page(err, back_to.as_deref()))
-            }
-            other => other,
-        };
-        // The state is spent either way: drop its cookie.
-        result.map(|response| response.with_header("set-cookie", state_cookie(req, "", 0)))
-    }
-
-    async fn finish_sign_in(
-        &self,
-        req: &Request,
-        back_to: &mut Option<String>,
-    ) -> Result<Response, AuthError> {
-        let config = self.oidc_config()?;
-        let bad = |msg: &str| AuthError::BadRequest(msg.to_owned());
-        let state = req.query_param("state").unwrap_or_default();
-        if state.len() != STATE_LEN || !crate::base62::is_base62(&state) {
-            return Err(bad("Unknown or expired sign-in state"));
-        }
-        let records = self.records();
-        let key = state_key(&state);
-        let pending: OauthState = records
-            .get(&key)
-            .await?
-            .ok_or_else(|| bad("Unknown or expired sign-in state"))?;
-        // Single use: a replayed callback finds nothing.
-        records.delete(&key).await?;
-        *back_to = Some(pending.redirect_uri.clone());
-        if req.cookie(STATE_COOKIE) != Some(state.as_str()) {
-            return Err(bad("This sign-in was not started in this browser"));
-        }
-        // RFC 9207: a response from another issuer is a mix-up attack.
-        if req
-            .query_param("iss")
-            .is_some_and(|iss| iss.trim_end_matches('/') != config.issuer)
-        {
-            return Err(bad("The sign-in response came from another issuer"));
-        }
-        if let Some(error) = req.query_param("error") {
-            let code: String = error
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .take(64)
-                .collect();
-            return Err(AuthError::BadRequest(format!(
-                "The identity provider refused the sign-in: {code}"
-            )));
-        }
-        let code = req
-            .query_param("code")
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| bad("Missing code"))?;
-
-        let oidc = self.oidc()?;
-        let metadata = oidc.metadata().await?;
-        let body = oidc::encode_pairs(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &pending.callback_url),
-            ("code_verifier", &pending.verifier),
-        ]);
-        let exchange = Outbound {
-            method: "POST",
-            url: metadata.token_endpoint.clone(),
-            headers: vec![
-                (
-                    "content-type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                ),
-                ("accept".into(), "application/json".into()),
-                ("authorization".into(), oidc::client_basic_auth(config)),
-            ],
-            body: body.into_bytes(),
-        };
-        let response = self.provider.fetch(exchange).await.map_err(|err| {
-            AuthError::Upstream(format!("identity provider token endpoint: {}", err.0))
-        })?;
-        match response.status {
-            200 => {}
-            400 | 401 => return Err(bad("The identity provider refused the code")),
-            status => {
-                return Err(AuthError::Upstream(format!(
-                    "identity provider token endpoint: HTTP {status}"
-                )))
-            }
-        }
-        let id_token = response.json_body()["id_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                AuthError::Upstream("identity provider token endpoint: no id_token".into())
-            })?;
-        let claims = oidc
-            .verify(
-                &id_token,
-                Expect::IdToken {
-                    nonce: &pending.nonce,
-                },
-            )
-            .await?
-            .map_err(|err| AuthError::BadRequest(format!("Invalid ID token: {}", err.message())))?;
-        let user_id = self.link_identity(config, &claims).await?;
-        let tokens = self.start_session(&user_id).await?;
-        let expires_in = tokens.expires_in.to_string();
-        let fragment = oidc::encode_pairs(&[
-            ("access_token", &tokens.access_token),
-            ("refresh_token", &tokens.refresh_token),
-            ("token_type", "bearer"),
-            ("expires_in", &expires_in),
-        ]);
-        Ok(Response::empty(302)
-            .with_header("location", format!("{}#{fragment}", pending.redirect_uri))
-            .with_header("cache-control", "no-store"))
-    }
-
-    /// The local user of a provider identity: the linked one, the owner of the same verified
-    /// email (then linked), or a new user.
-    async fn link_identity(
-        &self,
-        config: &OidcConfig,
-        claims: &serde_json::Map<String, Value>,
-    ) -> Result<String, AuthError> {
-        let records = self.records();
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .ok_or_else(|| AuthError::BadRequest("ID token has no subject".into()))?;
-        let link = oidc::identity_key(&config.issuer, subject);
-        if let Some(identity) = records.get::<IdentityRecord>(&link).await? {
-            return Ok(identity.user_id);
-        }
-        let email = claims
-            .get("email")
-            .and_then(Value::as_str)
-            .and_then(crate::validate::normalize_email)
-            .ok_or_else(|| {
-                AuthError::BadRequest("The identity provider shared no valid email address".into())
-            })?;
-        let verified = claims.get("email_verified") == Some(&Value::Bool(true));
-        let now = self.clock.now();
-        let email_key = storage::email_key(&email);
-        let user_id =
-            match records.get::<EmailRecord>(&email_key).await? {
-                Some(owner) if verified => owner.user_id,
-                Some(_) => return Err(AuthError::Conflict(
-                    "An account with this email exists and the provider has not verified the email",
-                )),
-                None => {
-                    let name = claims
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .map(|n| n.chars().take(100).collect());
-                    // Not a PHC string: no password ever matches it.
-                    self.create_user(email, name, "!oidc".into()).await?.id
-                }
-            };
-        let identity = IdentityRecord {
-            user_id: user_id.clone(),
-        };
-        records.put(&link, &identity, None, now).await?;
-        Ok(user_id)
-    }
-}
-
-/// A minimal HTML page for a failed sign-in, with a link back to the app when known.
-fn sign_in_failed_page(err: AuthError, back_to: Option<&str>) -> Response {
-    let status = err.status();
-    let detail = err.into_response().json_body()["detail"]
-        .as_str()
-        .unwrap_or("Sign-in failed")
-        .to_owned();
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let link = back_to
-        .map(|uri| format!("<p><a href=\"{}\">Back to the app</a></p>", escape(uri)))
-        .unwrap_or_default();
-    let page = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>Sign-in failed</title>\
-         <h1>Sign-in failed</h1><p>{}</p>{link}",
-        escape(&detail)
-    );
-    Response {
-        status,
-        headers: vec![
-            ("content-type".into(), "text/html; charset=utf-8".into()),
-            ("cache-control".into(), "no-store".into()),
-        ],
-        body: page.into_bytes(),
-        log: None,
-    }
-}
-
-fn state_key(state: &str) -> String {
-    format!("v1:oauth:state:{state}")
 }

@@ -145,7 +145,7 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
         .and_then(|s| s.as_str())
         .unwrap_or_default();
     let link = crate::oidc::identity_key(&config.issuer, subject);
-    let identity: Option<crate::app::IdentityRecord> = Records::new(&app.store).get(&link).await?;
+    let identity: Option<storage::IdentityRecord> = Records::new(&app.store).get(&link).await?;
     let identity = identity.ok_or(AuthError::InvalidToken(
         "no local user is linked to this identity: sign in with the provider first",
     ))?;

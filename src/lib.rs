@@ -41,6 +41,7 @@ pub mod private_key;
 pub mod requests;
 pub mod secret;
 pub mod session;
+pub mod signin;
 pub mod storage;
 pub mod testing;
 pub mod throttle;

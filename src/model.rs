@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Scheme;
-use crate::storage::{ApiKeyRecord, PrivateKeyRecord, UserRecord};
+use crate::storage::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
 
 /// Formats Unix seconds as `2019-08-24T14:15:22Z`.
 pub fn timestamp(unix: i64) -> String {
@@ -63,6 +63,45 @@ pub struct MeResponse {
     pub user: UserResponse,
     /// How the caller authenticated.
     pub auth_scheme: Scheme,
+    /// The provider identities linked to the account.
+    pub identities: Vec<IdentityResponse>,
+}
+
+/// A provider identity linked to an account, as `/me` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityResponse {
+    /// Names it in `DELETE /identities/{id}`.
+    pub id: String,
+    /// The provider (`iss`).
+    pub issuer: String,
+    /// The account at the provider (`sub`).
+    pub subject: String,
+    /// The provider's verified email at linking time, if it shared one.
+    pub email: Option<String>,
+    /// RFC 3339.
+    pub linked_at: String,
+}
+
+impl IdentityResponse {
+    /// The entry `id` of a user's identity list.
+    pub fn new(id: &str, entry: &IdentityLinkRecord) -> Self {
+        Self {
+            id: id.to_owned(),
+            issuer: entry.issuer.clone(),
+            subject: entry.subject.clone(),
+            email: entry.email.clone(),
+            linked_at: timestamp(entry.linked_at),
+        }
+    }
+}
+
+/// `POST /oauth/link`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStarted {
+    /// Send the browser here (adding `redirect_uri`, and the same `code_challenge`).
+    pub authorization_url: String,
+    /// Seconds the link ticket in it stays valid.
+    pub expires_in: i64,
 }
 
 /// One entry of `GET /api-keys`: never the secret.

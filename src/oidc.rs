@@ -59,6 +59,9 @@ pub struct OidcConfig {
     /// `OIDC_CALLBACK_URL`: our callback as registered at the provider; default this
     /// request's origin + `/api/v1/auth/oauth/callback`.
     pub callback_url: Option<String>,
+    /// `OIDC_ACCESS_TOKEN_TYP`: `at+jwt` (default) requires RFC 9068's `typ` header on
+    /// provider access tokens; `any` accepts providers that do not send it.
+    pub require_access_token_typ: bool,
 }
 
 impl OidcConfig {
@@ -85,11 +88,28 @@ impl OidcConfig {
                 .collect()
         };
         let client_id = required("OIDC_CLIENT_ID")?;
+        let redirect_uris = list(required("OIDC_REDIRECT_URIS")?, ',');
+        if redirect_uris.iter().any(|uri| uri.contains('#')) {
+            return Err(ConfigError(
+                "OIDC_REDIRECT_URIS must not contain a fragment (#)".into(),
+            ));
+        }
+        let require_access_token_typ = match get("OIDC_ACCESS_TOKEN_TYP").as_deref() {
+            None | Some("at+jwt") => true,
+            Some("any") => false,
+            Some(_) => {
+                return Err(ConfigError(
+                    "OIDC_ACCESS_TOKEN_TYP must be at+jwt or any".into(),
+                ))
+            }
+        };
         let scopes = get("OIDC_SCOPES").unwrap_or_else(|| "openid email profile".into());
         Ok(Some(Self {
-            issuer: issuer.trim_end_matches('/').to_owned(),
+            // Exactly as written: Auth0's issuer ends with a slash, and tokens carry it so.
+            issuer,
             client_secret: Secret::new(required("OIDC_CLIENT_SECRET")?),
-            redirect_uris: list(required("OIDC_REDIRECT_URIS")?, ','),
+            redirect_uris,
+            require_access_token_typ,
             audience: get("OIDC_AUDIENCE").unwrap_or_else(|| client_id.clone()),
             required_scopes: list(
                 get("OIDC_REQUIRED_SCOPES").unwrap_or_else(|| scopes.clone()),
@@ -258,10 +278,15 @@ pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// The id of a provider identity: base64url of SHA-256 over issuer and subject.
+pub fn identity_id(issuer: &str, subject: &str) -> String {
+    let digest = Sha256::digest(format!("{issuer}\u{0}{subject}").as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
 /// The store key linking a provider identity to a local user.
 pub fn identity_key(issuer: &str, subject: &str) -> String {
-    let digest = Sha256::digest(format!("{issuer}\u{0}{subject}").as_bytes());
-    format!("v1:identity:{}", URL_SAFE_NO_PAD.encode(digest))
+    format!("v1:identity:{}", identity_id(issuer, subject))
 }
 
 /// `Authorization: Basic` for the client, as RFC 6749 §2.3.1 encodes it.
@@ -306,6 +331,26 @@ fn split_jwt(token: &str) -> Result<UntrustedJwt, TokenError> {
             .decode(signature)
             .map_err(|_| TokenError::Malformed)?,
     })
+}
+
+/// OpenID Connect Core 3.1.3.7: an ID token for several audiences names us in `azp`, and an
+/// `azp`, when present, is us.
+fn authorized_party_ok(claims: &Map<String, Value>, client_id: &str) -> bool {
+    let several = claims
+        .get("aud")
+        .and_then(Value::as_array)
+        .is_some_and(|auds| auds.len() > 1);
+    match claims.get("azp") {
+        Some(azp) => azp.as_str() == Some(client_id),
+        None => !several,
+    }
+}
+
+/// `typ: at+jwt` or `application/at+jwt`, in any case (RFC 9068 §2.1).
+fn is_access_token_typ(header: &Map<String, Value>) -> bool {
+    let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+    let typ = typ.to_ascii_lowercase();
+    typ == "at+jwt" || typ == "application/at+jwt"
 }
 
 /// The scopes a provider access token grants: its `scope` string, or an `scp` list.
@@ -381,12 +426,15 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         let cached = match self.cached::<ProviderMetadata>(KEY).await? {
             Some(cached) => cached,
             None => {
-                let url = format!("{}/.well-known/openid-configuration", self.config.issuer);
+                let url = format!(
+                    "{}/.well-known/openid-configuration",
+                    self.config.issuer.trim_end_matches('/')
+                );
                 let document = self.get_json(&url, "discovery").await?;
                 let value: ProviderMetadata = serde_json::from_value(document).map_err(|_| {
                     AuthError::Upstream("identity provider discovery: missing fields".into())
                 })?;
-                if value.issuer.trim_end_matches('/') != self.config.issuer {
+                if value.issuer != self.config.issuer {
                     return Err(AuthError::Upstream(
                         "identity provider discovery: issuer mismatch".into(),
                     ));
@@ -524,12 +572,21 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             return Ok(Err(err));
         }
         let verdict = match expect {
+            Expect::IdToken { .. } if !authorized_party_ok(&jwt.claims, &self.config.client_id) => {
+                Err(TokenError::WrongAudience)
+            }
             Expect::IdToken { nonce } => {
                 if jwt.claims.get("nonce").and_then(Value::as_str) == Some(nonce) {
                     Ok(jwt.claims)
                 } else {
                     Err(TokenError::WrongNonce)
                 }
+            }
+            // RFC 9068: an access token says so in its header.
+            Expect::AccessToken
+                if self.config.require_access_token_typ && !is_access_token_typ(&jwt.header) =>
+            {
+                Err(TokenError::WrongType)
             }
             // An ID token (it carries our nonce) is not an access token, whatever its scopes.
             Expect::AccessToken if jwt.claims.contains_key("nonce") => Err(TokenError::WrongType),
@@ -602,7 +659,9 @@ mod tests {
             )
         };
         let config = OidcConfig::from_lookup(&full).unwrap().unwrap();
-        assert_eq!(config.issuer, "https://idp.example");
+        // Exactly as written (Auth0's issuers end with a slash).
+        assert_eq!(config.issuer, "https://idp.example/");
+        assert!(config.require_access_token_typ);
         assert_eq!(config.audience, "client");
         assert_eq!(
             config.redirect_uris,

@@ -92,8 +92,22 @@ pub fn document(server: &str) -> Value {
                 "put": operation("Store the caller's private key, encrypted at rest", INTERACTIVE, Some("PrivateKeyRequest"), &[("200", "Status", Some("PrivateKeyStatus")), FORBIDDEN]),
                 "delete": operation("Remove the caller's private key", INTERACTIVE, None, &[("204", "Removed", None), FORBIDDEN])
             },
-            p("/oauth/authorize"): { "get": operation("Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri is not allowed", Some("Error")), ("429", "Too many sign-ins started from this address (Retry-After)", Some("Error"))]) },
-            p("/oauth/callback"): { "get": operation("Finish sign-in: redirect to the app with tokens in the fragment", &[], None, &[("302", "To the app", None), ("400", "Bad state, refused or invalid sign-in", Some("Error"))]) },
+            p("/oauth/authorize"): {
+                "parameters": [
+                    { "name": "redirect_uri", "in": "query", "schema": string, "description": "One of OIDC_REDIRECT_URIS (no fragment); default the first" },
+                    { "name": "code_challenge", "in": "query", "required": true, "schema": string, "description": "S256 of a verifier the app keeps, for POST /oauth/token" },
+                    { "name": "code_challenge_method", "in": "query", "schema": { "const": "S256" } },
+                    { "name": "link", "in": "query", "schema": string, "description": "A ticket from POST /oauth/link: attach the identity to that account" }
+                ],
+                "get": operation("Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri not allowed, code_challenge missing, or link ticket unknown", Some("Error")), ("429", "Too many sign-ins started from this address (Retry-After)", Some("Error"))])
+            },
+            p("/oauth/callback"): { "get": operation("Finish sign-in: redirect to the app with a one-time code in the fragment (#code=...), never tokens", &[], None, &[("302", "To the app", None), ("400", "Bad state, refused or invalid sign-in", Some("Error")), ("403", "The provider has not verified the email", Some("Error")), ("409", "An account with this email exists (link instead), or the identity is linked to another account", Some("Error"))]) },
+            p("/oauth/token"): { "post": operation("Trade the one-time code and the app's verifier for tokens", &[], Some("TokenExchangeRequest"), &[("200", "Tokens", Some("TokenResponse")), ("400", "Invalid, used or expired code, or wrong verifier", Some("Error")), ("409", "The identity was linked to another account meanwhile", Some("Error"))]) },
+            p("/oauth/link"): { "post": operation("Start linking a provider identity to the caller's account", INTERACTIVE, Some("LinkRequest"), &[("200", "Where to send the browser", Some("LinkStarted")), FORBIDDEN]) },
+            p("/identities/{identity_id}"): {
+                "parameters": [{ "name": "identity_id", "in": "path", "required": true, "schema": string }],
+                "delete": operation("Unlink a provider identity from the caller's account", INTERACTIVE, None, &[("204", "Unlinked", None), FORBIDDEN, ("404", "Not one of the caller's identities", Some("Error")), ("409", "The account's only way to sign in", Some("Error"))])
+            },
             "/.well-known/jwks.json": { "get": operation("Our public signing keys", &[], None, &[("200", "JWK Set", None)]) },
             p("/openapi.json"): { "get": operation("This document", &[], None, &[("200", "OpenAPI 3.1", None)]) }
         },
@@ -107,12 +121,16 @@ pub fn document(server: &str) -> Value {
             },
             "schemas": {
                 "RegisterRequest": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string", "format": "email" }, "password": { "type": "string", "minLength": 8, "maxLength": 256 }, "name": { "type": ["string", "null"], "maxLength": 100 } } },
-                "LoginRequest": { "type": "object", "required": ["email", "password"], "properties": { "email": string, "password": string } },
+                "LoginRequest": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string", "format": "email" }, "password": { "type": "string", "minLength": 1, "maxLength": 256 } } },
                 "RefreshRequest": { "type": "object", "required": ["refresh_token"], "properties": { "refresh_token": string } },
                 "CreateApiKeyRequest": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 100 }, "scopes": { "type": "array", "items": string, "maxItems": 32 }, "expires_in_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 3650 } } },
                 "PrivateKeyRequest": { "type": "object", "required": ["private_key"], "properties": { "private_key": { "description": "PEM text or a JWK with its private part", "oneOf": [string, { "type": "object" }] } } },
                 "User": { "type": "object", "required": ["id", "email", "name", "created_at"], "properties": { "id": string, "email": string, "name": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" } } },
-                "Me": { "allOf": [schema("User"), { "type": "object", "required": ["auth_scheme"], "properties": { "auth_scheme": { "enum": ["jwt", "api_key", "oauth2"] } } }] },
+                "Me": { "allOf": [schema("User"), { "type": "object", "required": ["auth_scheme", "identities"], "properties": { "auth_scheme": { "enum": ["jwt", "api_key", "oauth2"] }, "identities": { "type": "array", "items": schema("Identity") } } }] },
+                "Identity": { "type": "object", "required": ["id", "issuer", "subject", "email", "linked_at"], "properties": { "id": string, "issuer": string, "subject": string, "email": { "type": ["string", "null"] }, "linked_at": { "type": "string", "format": "date-time" } } },
+                "TokenExchangeRequest": { "type": "object", "required": ["code", "code_verifier"], "properties": { "code": string, "code_verifier": { "type": "string", "minLength": 43, "maxLength": 128 } } },
+                "LinkRequest": { "type": "object", "required": ["code_challenge"], "properties": { "code_challenge": { "type": "string", "minLength": 43, "maxLength": 43 } } },
+                "LinkStarted": { "type": "object", "required": ["authorization_url", "expires_in"], "properties": { "authorization_url": string, "expires_in": { "type": "integer" } } },
                 "TokenResponse": { "type": "object", "required": ["access_token", "refresh_token", "token_type", "expires_in"], "properties": { "access_token": string, "refresh_token": string, "token_type": { "const": "bearer" }, "expires_in": { "type": "integer" } } },
                 "ApiKeySummary": { "type": "object", "required": ["id", "name", "prefix", "last4", "scopes", "created_at", "last_used_at", "expires_at"], "properties": { "id": string, "name": string, "prefix": string, "last4": string, "scopes": { "type": "array", "items": string }, "created_at": { "type": "string", "format": "date-time" }, "last_used_at": time, "expires_at": time } },
                 "ApiKeyList": { "type": "object", "required": ["keys"], "properties": { "keys": { "type": "array", "items": schema("ApiKeySummary") } } },

@@ -78,6 +78,47 @@ impl RefreshRequest {
     }
 }
 
+/// `POST /oauth/token`.
+#[derive(Debug)]
+pub struct TokenExchangeRequest {
+    /// The one-time code the sign-in returned with.
+    pub code: String,
+    /// The verifier whose S256 challenge started the sign-in.
+    pub code_verifier: String,
+}
+
+impl TokenExchangeRequest {
+    /// Parses the body.
+    pub fn parse(req: &Request) -> Result<Self, AuthError> {
+        let mut body = validate::json_body(req)?;
+        let code = body.required_str_len("code", 1, 128);
+        // RFC 7636: 43 to 128 characters.
+        let code_verifier = body.required_str_len("code_verifier", 43, 128);
+        body.finish()?;
+        Ok(Self {
+            code,
+            code_verifier,
+        })
+    }
+}
+
+/// `POST /oauth/link`.
+#[derive(Debug)]
+pub struct LinkRequest {
+    /// The S256 challenge of a verifier the app keeps.
+    pub code_challenge: String,
+}
+
+impl LinkRequest {
+    /// Parses the body.
+    pub fn parse(req: &Request) -> Result<Self, AuthError> {
+        let mut body = validate::json_body(req)?;
+        let code_challenge = body.required_str_len("code_challenge", 43, 43);
+        body.finish()?;
+        Ok(Self { code_challenge })
+    }
+}
+
 /// `POST /api-keys`.
 #[derive(Debug)]
 pub struct CreateApiKeyRequest {

@@ -44,6 +44,14 @@ pub fn session_key(session_id: &str) -> String {
 pub fn refresh_key(token_id: &str) -> String {
     format!("v1:refresh:{token_id}")
 }
+/// `v1:user:{user_id}:identity:{id}`: a provider identity linked to a user, listed by prefix.
+pub fn user_identity_key(user_id: &str, identity_id: &str) -> String {
+    format!("{}{identity_id}", user_identities_prefix(user_id))
+}
+/// `v1:user:{user_id}:identity:`: the prefix listing a user's provider identities.
+pub fn user_identities_prefix(user_id: &str) -> String {
+    format!("v1:user:{user_id}:identity:")
+}
 /// `v1:privkey:{user_id}`: a user's encrypted private key.
 pub fn private_key_key(user_id: &str) -> String {
     format!("v1:privkey:{user_id}")
@@ -137,6 +145,26 @@ pub struct RefreshRecord {
     pub expires_at: i64,
     /// When it was exchanged, if it was.
     pub spent_at: Option<i64>,
+}
+
+/// `v1:identity:{id}`: the user a provider identity (`iss`, `sub`) signs in as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRecord {
+    /// User id.
+    pub user_id: String,
+}
+
+/// A provider identity in its user's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLinkRecord {
+    /// `iss`.
+    pub issuer: String,
+    /// `sub`.
+    pub subject: String,
+    /// The provider's verified email when linked.
+    pub email: Option<String>,
+    /// Unix seconds.
+    pub linked_at: i64,
 }
 
 /// A user's encrypted private key.

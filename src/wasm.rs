@@ -29,8 +29,10 @@ use crate::token::{self, Alg, KeySet, Rules, TokenError};
 const TYPES: &'static str = r#"
 /** A user, as `register` returns it. Timestamps are RFC 3339 UTC strings. */
 export interface User { id: string; email: string; name: string | null; created_at: string; }
+/** A provider identity linked to the account; `id` is what `unlinkIdentity` takes. */
+export interface Identity { id: string; issuer: string; subject: string; email: string | null; linked_at: string; }
 /** The caller, as `me` returns it. */
-export interface Me extends User { auth_scheme: "jwt" | "api_key" | "oauth2"; }
+export interface Me extends User { auth_scheme: "jwt" | "api_key" | "oauth2"; identities: Identity[]; }
 export interface RegisterInput { email: string; password: string; name?: string; }
 export interface LoginInput { email: string; password: string; }
 export interface TokenResponse { access_token: string; refresh_token: string; token_type: "bearer"; expires_in: number; }
@@ -343,9 +345,41 @@ struct Inner {
     leeway_secs: i64,
     tokens: RefCell<Option<Tokens>>,
     refreshing: RefCell<Option<Refresh>>,
+    /// The verifier of the provider sign-in this client started, if any.
+    sign_in_verifier: RefCell<Option<String>>,
+}
+
+/// Where a provider sign-in's verifier waits across the redirect (per tab).
+const VERIFIER_KEY: &str = "edge-auth.sign-in-verifier";
+
+fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
+    crate::oidc::encode_pairs(&[
+        ("redirect_uri", redirect_uri),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ])
 }
 
 impl Inner {
+    /// A fresh verifier for a provider sign-in, kept in memory and in sessionStorage (which
+    /// survives the redirect); returns its S256 challenge.
+    fn new_sign_in_verifier(&self) -> Result<String, JsValue> {
+        let verifier = crate::base62::random(&crate::ports::OsRandom, 64)
+            .map_err(|err| JsValue::from(js_sys::Error::new(&err.0)))?;
+        // Storage can be missing (Node) or disabled; memory still works within this page.
+        drop(SessionStorage::set(VERIFIER_KEY, &verifier));
+        let challenge = crate::oidc::pkce_challenge(&verifier);
+        *self.sign_in_verifier.borrow_mut() = Some(verifier);
+        Ok(challenge)
+    }
+
+    /// The verifier of the sign-in this tab started, used once.
+    fn take_sign_in_verifier(&self) -> Option<String> {
+        let stored: Option<String> = SessionStorage::get(VERIFIER_KEY).ok();
+        SessionStorage::delete(VERIFIER_KEY);
+        self.sign_in_verifier.borrow_mut().take().or(stored)
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -535,6 +569,7 @@ impl AuthClient {
                 leeway_secs: options.refresh_leeway_secs.unwrap_or(30),
                 tokens: RefCell::new(storage.load()),
                 refreshing: RefCell::new(None),
+                sign_in_verifier: RefCell::new(None),
             }),
         })
     }
@@ -591,50 +626,90 @@ impl AuthClient {
         })
     }
 
-    /// Where to send the browser to sign in with the identity provider; it comes back to
-    /// `redirectUri` (one of the Worker's `OIDC_REDIRECT_URIS`) with the tokens in the fragment.
+    /// Where to send the browser to sign in with the identity provider. It comes back to
+    /// `redirectUri` (one of the Worker's `OIDC_REDIRECT_URIS`) with a one-time code in the
+    /// fragment, which only this browser tab can trade for tokens: the verifier of the code's
+    /// challenge is kept here (and in sessionStorage, across the redirect).
     #[wasm_bindgen(js_name = providerSignInUrl)]
     pub fn provider_sign_in_url(
         &self,
         #[wasm_bindgen(js_name = redirectUri)] redirect_uri: &str,
-    ) -> String {
-        format!(
-            "{}{BASE_PATH}/oauth/authorize?redirect_uri={}",
+    ) -> Result<String, JsValue> {
+        let challenge = self.inner.new_sign_in_verifier()?;
+        Ok(format!(
+            "{}{BASE_PATH}/oauth/authorize?{}",
             self.inner.base_url,
-            crate::oidc::url_encode(redirect_uri)
-        )
+            sign_in_query(redirect_uri, &challenge)
+        ))
     }
 
-    /// Takes the tokens from the fragment a provider sign-in returned with (`location.hash`).
-    /// Returns whether it held well-formed tokens; then clear the fragment
-    /// (`history.replaceState`).
-    #[wasm_bindgen(js_name = completeProviderSignIn)]
-    pub fn complete_provider_sign_in(&self, fragment: &str) -> bool {
+    /// Where to send the browser to link a provider identity to the signed-in account: like
+    /// `providerSignInUrl`, for the account this client is logged in to.
+    #[wasm_bindgen(js_name = linkProviderUrl, unchecked_return_type = "Promise<string>")]
+    pub fn link_provider_url(
+        &self,
+        #[wasm_bindgen(js_name = redirectUri)] redirect_uri: &str,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let redirect_uri = redirect_uri.to_owned();
+        promise(async move {
+            let challenge = inner
+                .new_sign_in_verifier()
+                .map_err(|_| Failure::new(0, "no random source"))?;
+            let body = json!({ "code_challenge": challenge });
+            let started = Rc::clone(&inner)
+                .authed(Method::POST, "/oauth/link", Some(body))
+                .await?
+                .unwrap_or_default();
+            let url = started["authorization_url"]
+                .as_str()
+                .ok_or_else(|| Failure::new(0, "unexpected link response"))?;
+            let url = format!("{url}&{}", sign_in_query(&redirect_uri, &challenge));
+            Ok(Some(Value::String(url)))
+        })
+    }
+
+    /// Finishes a provider sign-in (or link) on return: `fragment` is `location.hash`. Trades
+    /// the one-time code for tokens with the verifier this tab kept; resolves `false` when the
+    /// fragment holds no sign-in result, and fails with an `AuthApiError` when the sign-in was
+    /// refused (e.g. 409: an account with this email exists), or was not started in this tab
+    /// (a forged link). Clear the fragment afterwards (`history.replaceState`).
+    #[wasm_bindgen(js_name = completeProviderSignIn, unchecked_return_type = "Promise<boolean>")]
+    pub fn complete_provider_sign_in(&self, fragment: &str) -> Promise {
+        let inner = Rc::clone(&self.inner);
         let query = fragment.trim_start_matches('#');
         let fields = crate::http::Request::new("GET", &format!("/?{query}"));
-        let (Some(access_token), Some(refresh_token)) = (
-            fields.query_param("access_token"),
-            fields.query_param("refresh_token"),
-        ) else {
-            return false;
-        };
-        // Only credentials of the right shape are kept: a crafted fragment must not leave
-        // garbage in storage. (The server still verifies both on use.)
-        let well_formed = jwt_compact::UntrustedToken::new(&access_token).is_ok()
-            && crate::session::parse(&refresh_token).is_some();
-        if !well_formed {
-            return false;
-        }
-        let expires_in = fields
-            .query_param("expires_in")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0);
-        self.inner.set_tokens(Some(Tokens {
-            access_token,
-            refresh_token,
-            expires_at: now_secs() + expires_in,
-        }));
-        true
+        let code = fields.query_param("code");
+        let error = fields.query_param("error");
+        let description = fields.query_param("error_description");
+        promise(async move {
+            if let Some(error) = error {
+                let status = error.parse::<u16>().ok().filter(|s| (400..500).contains(s));
+                let detail = description.unwrap_or_else(|| "Sign-in failed".into());
+                return Err(Failure::new(status.unwrap_or(400), &detail));
+            }
+            let Some(code) = code else {
+                return Ok(Some(Value::Bool(false)));
+            };
+            let verifier = inner.take_sign_in_verifier().ok_or_else(|| {
+                Failure::new(400, "This sign-in was not started in this browser tab")
+            })?;
+            let body = json!({ "code": code, "code_verifier": verifier });
+            let response = inner
+                .send(Method::POST, "/oauth/token", Some(&body), None)
+                .await?
+                .ok_or_else(|| Failure::new(0, "unexpected empty response"))?;
+            inner.keep(&response)?;
+            Ok(Some(Value::Bool(true)))
+        })
+    }
+
+    /// `DELETE /identities/{id}`: unlinks a provider identity (see `me().identities`).
+    #[wasm_bindgen(js_name = unlinkIdentity, unchecked_return_type = "Promise<void>")]
+    pub fn unlink_identity(&self, id: &str) -> Promise {
+        let path = format!("/identities/{}", js_sys::encode_uri_component(id));
+        let inner = Rc::clone(&self.inner);
+        promise(async move { inner.authed(Method::DELETE, &path, None).await })
     }
 
     /// `POST /refresh` now (calls refresh automatically when needed).

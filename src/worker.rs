@@ -207,7 +207,7 @@ pub fn app(env: &Env) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider>
 /// Converts a Worker request into the core's, reading at most [`MAX_BODY_BYTES`] of body:
 /// a declared `Content-Length` over the limit is refused before reading, and a body without
 /// one (chunked) is read from the stream and refused as soon as it passes the limit.
-async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
+async fn to_core(req: worker::Request) -> Result<http::Request, AuthError> {
     let declared = req
         .headers()
         .get("content-length")
@@ -222,8 +222,8 @@ async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
         .map_err(|err| AuthError::Internal(format!("request URL: {err}")))?;
     // The method as sent: `worker::Method` reads unknown methods (QUERY, PROPFIND) as GET.
     let method = req.inner().method().to_ascii_uppercase();
-    let body = if req.inner().body().is_some() && method != "GET" && method != "HEAD" {
-        read_body(&mut req).await?
+    let body = if method != "GET" && method != "HEAD" {
+        read_body(&req).await?
     } else {
         Vec::new()
     };
@@ -237,22 +237,39 @@ async fn to_core(mut req: worker::Request) -> Result<http::Request, AuthError> {
     })
 }
 
-/// The request body, chunk by chunk, stopping with 413 past [`MAX_BODY_BYTES`].
-async fn read_body(req: &mut worker::Request) -> Result<Vec<u8>, AuthError> {
-    use futures_util::StreamExt as _;
-    let mut stream = req
-        .stream()
-        .map_err(|err| AuthError::Internal(format!("request body: {err}")))?;
+/// The request body, chunk by chunk, stopping with 413 past [`MAX_BODY_BYTES`]. The rest is
+/// left unread (the reader's lock released, the stream not cancelled), as for a declared
+/// `Content-Length` over the limit.
+async fn read_body(req: &worker::Request) -> Result<Vec<u8>, AuthError> {
+    let unreadable = |_| AuthError::BadRequest("The request body could not be read".into());
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let call = |target: &JsValue, name: &str| -> Result<JsValue, JsValue> {
+        let method: js_sys::Function = Reflect::get(target, &name.into())?.dyn_into()?;
+        method.call0(target)
+    };
+    let reader = call(&stream, "getReader").map_err(unreadable)?;
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|_| AuthError::BadRequest("The request body could not be read".into()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+    loop {
+        let read: js_sys::Promise = call(&reader, "read")
+            .and_then(|p| p.dyn_into())
+            .map_err(unreadable)?;
+        let chunk = JsFuture::from(read).await.map_err(unreadable)?;
+        if Reflect::get(&chunk, &"done".into())
+            .map_err(unreadable)?
+            .as_bool()
+            == Some(true)
+        {
+            return Ok(body);
+        }
+        let bytes = Uint8Array::new(&Reflect::get(&chunk, &"value".into()).map_err(unreadable)?);
+        if body.len() + bytes.length() as usize > MAX_BODY_BYTES {
+            let _ = call(&reader, "releaseLock");
             return Err(AuthError::PayloadTooLarge);
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&bytes.to_vec());
     }
-    Ok(body)
 }
 
 fn to_worker(response: http::Response) -> worker::Result<worker::Response> {

@@ -739,7 +739,9 @@ fn provider_callback_with_an_unknown_state_is_400() {
 #[test]
 fn unreachable_provider_is_a_502_without_internals() {
     let api = oidc_api();
-    let mut req = Request::new("GET", &format!("{BASE}/oauth/authorize"));
+    let challenge = edge_auth::oidc::pkce_challenge("a verifier the app keeps, 43 chars or more");
+    let path = format!("{BASE}/oauth/authorize?code_challenge={challenge}");
+    let mut req = Request::new("GET", &path);
     req.origin = "http://127.0.0.1:8787".into();
     let response = block_on(api.app.handle(req));
     assert_eq!(response.status, 502);
@@ -875,7 +877,9 @@ fn openapi_document_lists_only_served_operations_and_resolves_its_refs() {
             .keys()
             .filter(|m| *m != "parameters")
         {
-            let path = path.replace("{key_id}", "0123456789abcdef");
+            let path = path
+                .replace("{key_id}", "0123456789abcdef")
+                .replace("{identity_id}", &"a".repeat(43));
             let mut req = Request::new(&method.to_uppercase(), &path);
             req.origin = "http://127.0.0.1:8787".into();
             // Unauthenticated, and with no provider behind the port: anything but 404/405.
@@ -888,7 +892,7 @@ fn openapi_document_lists_only_served_operations_and_resolves_its_refs() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 15);
+    assert_eq!(operations, 18);
     let docs = api.send(Request::new("GET", &format!("{BASE}/docs")));
     assert_eq!(docs.status, 200);
     assert_eq!(

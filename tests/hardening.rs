@@ -356,8 +356,10 @@ fn provider_sign_in_starts_are_limited_per_address() {
         ("AUTHORIZE_LIMIT_PER_IP", "2/600"),
     ]));
     let start = |ip: &str| {
-        let mut req = Request::new("GET", &format!("{BASE}/oauth/authorize"))
-            .with_header("CF-Connecting-IP", ip);
+        let challenge =
+            edge_auth::oidc::pkce_challenge("a verifier the app keeps, 43 chars or more");
+        let path = format!("{BASE}/oauth/authorize?code_challenge={challenge}");
+        let mut req = Request::new("GET", &path).with_header("CF-Connecting-IP", ip);
         req.origin = "http://127.0.0.1:8787".into();
         futures_executor::block_on(api.app.handle(req))
     };

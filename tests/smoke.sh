@@ -44,6 +44,16 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/logi
   -H 'Content-Type: application/json' -d '{"email": ')
 check "malformed JSON answers 422" 422 "$status"
 
+# A body without Content-Length (chunked) over 64 KB: refused while reading, not after.
+head -c 200000 /dev/zero | tr '\0' 'x' >"$state/big.txt"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/login" \
+  -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$state/big.txt" || true)
+check "chunked body over 64 KB answers 413" 413 "$status"
+
+# Methods as sent: QUERY is not GET.
+status=$(curl -sS -o /dev/null -w '%{http_code}' -X QUERY "$base/api/v1/auth/me" -H "Authorization: Bearer $token")
+check "QUERY /me answers 405" 405 "$status"
+
 check "OpenAPI document" 3.1.0 "$(curl -fsS "$base/api/v1/auth/openapi.json" | json "['openapi']")"
 check "docs page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/auth/docs")"
 

@@ -35,31 +35,8 @@ describe("methods", () => {
 });
 
 describe("bodies", () => {
-  // A body with no Content-Length: the adapter must count what it reads.
-  const chunked = (total: number) => {
-    const chunk = new TextEncoder().encode("x".repeat(8192));
-    let sent = 0;
-    return new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent >= total) return controller.close();
-        controller.enqueue(chunk);
-        sent += chunk.length;
-      },
-    });
-  };
-
-  it("a chunked body past 64 KB answers 413", async () => {
-    const res = await worker.fetch(`${BASE}/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: chunked(1024 * 1024),
-      // @ts-expect-error: duplex is needed for a stream body (not yet in every lib.dom)
-      duplex: "half",
-    });
-    expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ detail: "Request body is larger than 64 KB" });
-  });
-
+  // Over the limit, the Worker answers 413 before the body is sent whole, which breaks the
+  // test's own upload pipe inside workerd: tests/smoke.sh sends that case with curl instead.
   it("a small chunked body is read whole", async () => {
     const json = new TextEncoder().encode(JSON.stringify({ email: "nobody@example.com", password: "x" }));
     const res = await worker.fetch(`${BASE}/login`, {

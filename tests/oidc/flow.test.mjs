@@ -3,7 +3,7 @@
 // --var flags. No browser: the provider's login is automated with plain fetch and cookies.
 // Run: node --test tests/oidc/   (the first start of wrangler builds the Worker: up to 300 s)
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { SignJWT, decodeProtectedHeader, exportSPKI, generateKeyPair, importJWK } from "jose";
 import {
@@ -108,26 +108,46 @@ function assertUnauthorized(r) {
   assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer/);
 }
 
+/** A PKCE pair as the app (AuthClient) makes one: it keeps the verifier, sends the challenge. */
+function pkcePair() {
+  const verifier = randomBytes(48).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  return { verifier, challenge };
+}
+
 /** GET /oauth/authorize for the allowed redirect URI: the provider's authorization URL. */
-async function authorize(jar = new CookieJar()) {
-  const r = await get(`${API}/oauth/authorize?redirect_uri=${encodeURIComponent(app)}`, { jar });
-  return { url: assertRedirect(r), jar };
+async function authorize(jar = new CookieJar(), { extra = "" } = {}) {
+  const pkce = pkcePair();
+  const query = `redirect_uri=${encodeURIComponent(app)}&code_challenge=${pkce.challenge}&code_challenge_method=S256${extra}`;
+  const r = await get(`${API}/oauth/authorize?${query}`, { jar });
+  return { url: assertRedirect(r), jar, pkce };
 }
 
 /** The provider's login for `email`, up to (not including) the Worker's callback. */
 async function loginToCallback(email, { deny = false } = {}) {
-  const { url, jar } = await authorize();
+  const { url, jar, pkce } = await authorize();
   const callback = new URL(await loginAt(url.href, { email, deny }));
-  return { callback, jar, state: url.searchParams.get("state") };
+  return { callback, jar, pkce, state: url.searchParams.get("state") };
 }
 
-/** The whole sign-in: the callback's redirect and the tokens in its fragment. */
-async function signIn(email) {
-  const { callback, jar } = await loginToCallback(email);
+/** POST /oauth/token: the one-time code and the app's verifier for our tokens. */
+const exchange = (code, verifier) => call("POST", `${API}/oauth/token`, { json: { code, code_verifier: verifier } });
+
+/** The callback's redirect to the app, and the one-time code in its fragment. */
+async function toApp(callback, jar) {
   const r = await get(callback.href, { jar });
   const landed = assertRedirect(r);
-  const tokens = Object.fromEntries(new URLSearchParams(landed.hash.slice(1)));
-  return { r, landed, tokens, callback, jar };
+  const fragment = new URLSearchParams(landed.hash.slice(1));
+  return { r, landed, fragment, code: fragment.get("code") };
+}
+
+/** The whole sign-in: the callback's redirect, then the code traded for our tokens. */
+async function signIn(email) {
+  const { callback, jar, pkce } = await loginToCallback(email);
+  const { r, landed, fragment, code } = await toApp(callback, jar);
+  const traded = await exchange(code, pkce.verifier);
+  assert.equal(traded.status, 200, JSON.stringify(traded.body));
+  return { r, landed, fragment, code, tokens: traded.body, callback, jar };
 }
 
 const sixTimes = (f) => Promise.all(Array.from({ length: 6 }, f));
@@ -162,14 +182,16 @@ describe("sign in with the OpenID provider", () => {
 
   let ada; // { tokens, me, callback, jar } of the first sign-in
 
-  test("signing in ends at the allowed redirect URI with our tokens in the fragment", T, async () => {
-    const { landed, tokens, callback, jar } = await signIn("ada@example.test");
+  test("signing in ends at the allowed redirect URI with a one-time code, never our tokens", T, async () => {
+    const { landed, fragment, tokens, callback, jar } = await signIn("ada@example.test");
     assert.equal(`${landed.origin}${landed.pathname}`, app);
-    assert.equal(landed.search, "", "tokens must not be in the query");
-    assert.ok(tokens.access_token, "no access_token in the fragment");
-    assert.ok(tokens.refresh_token, "no refresh_token in the fragment");
+    assert.equal(landed.search, "", "nothing in the query");
+    assert.deepEqual([...fragment.keys()], ["code"], "only the code in the fragment");
+    assert.ok(!landed.href.includes("eyJ"), `no JWT in the URL: ${landed.href}`);
+    assert.ok(tokens.access_token, "the code trades for an access token");
+    assert.ok(tokens.refresh_token, "and a refresh token");
     assert.equal(tokens.token_type, "bearer");
-    assert.equal(tokens.expires_in, "900");
+    assert.equal(tokens.expires_in, 900);
     const me = await get(`${API}/me`, { token: tokens.access_token });
     assert.equal(me.status, 200, JSON.stringify(me.body));
     assert.equal(me.body.auth_scheme, "jwt");
@@ -177,7 +199,7 @@ describe("sign in with the OpenID provider", () => {
     ada = { tokens, me: me.body, callback, jar };
   });
 
-  test("the refresh token from the fragment rotates like one from /login", T, async () => {
+  test("the refresh token from the code exchange rotates like one from /login", T, async () => {
     const r = await call("POST", `${API}/refresh`, { json: { refresh_token: ada.tokens.refresh_token } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.ok(r.body.access_token);
@@ -195,17 +217,68 @@ describe("sign in with the OpenID provider", () => {
     assert.equal(me.body.id, ada.me.id);
   });
 
-  test("a verified provider email links to the local account with that email", T, async () => {
+  test("the one-time code is refused with another verifier, twice, or forged", T, async () => {
+    const { callback, jar, pkce } = await loginToCallback("grace@example.test");
+    const { code } = await toApp(callback, jar);
+    // A stolen code without the app's verifier: refused, and burned for everyone.
+    assertRefused(await exchange(code, pkcePair().verifier), 400);
+    assertRefused(await exchange(code, pkce.verifier), 400);
+    const again = await signIn("grace@example.test");
+    assertRefused(await exchange(again.code, pkce.verifier), 400);
+    assertRefused(await exchange(randomBytes(24).toString("base64url"), pkce.verifier), 400);
+  });
+
+  test("a pre-registered email is never joined by a provider sign-in (account takeover)", T, async () => {
+    // The attacker registers the victim's address with a password of their choosing.
     const email = `linda-${randomBytes(4).toString("hex")}@example.test`;
-    const reg = await call("POST", `${API}/register`, {
-      json: { email, password: "correct horse battery staple", name: "Linda" },
-    });
+    const password = "attackers own password";
+    const reg = await call("POST", `${API}/register`, { json: { email, password, name: "Linda" } });
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
-    const { tokens } = await signIn(email);
-    const me = await get(`${API}/me`, { token: tokens.access_token });
-    assert.equal(me.status, 200);
-    assert.equal(me.body.id, reg.body.id);
+    // The victim signs in with the provider (email verified there): refused, not joined.
+    const { callback, jar } = await loginToCallback(email);
+    const r = await get(callback.href, { jar });
+    assertRefused(r, 409);
+    assert.match(r.body.detail, /already exists/);
+    assert.equal(r.location, null);
+    // The attacker's password account has no provider identity.
+    const login = await call("POST", `${API}/login`, { json: { email, password } });
+    const me = await get(`${API}/me`, { token: login.body.access_token });
+    assert.deepEqual(me.body.identities, []);
+  });
+
+  test("a signed-in user links a provider identity explicitly, and unlinks it", T, async () => {
+    const email = `lars-${randomBytes(4).toString("hex")}@example.test`;
+    const password = "correct horse battery staple";
+    assert.equal((await call("POST", `${API}/register`, { json: { email, password } })).status, 201);
+    const login = await call("POST", `${API}/login`, { json: { email, password } });
+    const access = login.body.access_token;
+    const pkce = pkcePair();
+    const started = await call("POST", `${API}/oauth/link`, { token: access, json: { code_challenge: pkce.challenge } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const link = new URL(started.body.authorization_url);
+    assert.equal(`${link.origin}${link.pathname}`, `${base}${API}/oauth/authorize`);
+    // The provider account has another email: linking follows the signed-in user, not the email.
+    const providerEmail = `lars.work-${randomBytes(4).toString("hex")}@example.test`;
+    const jar = new CookieJar();
+    const query = `&redirect_uri=${encodeURIComponent(app)}&code_challenge=${pkce.challenge}&code_challenge_method=S256`;
+    const toProvider = assertRedirect(await get(`${link.href}${query}`, { jar }));
+    const callback = new URL(await loginAt(toProvider.href, { email: providerEmail }));
+    const { code } = await toApp(callback, jar);
+    const traded = await exchange(code, pkce.verifier);
+    assert.equal(traded.status, 200, JSON.stringify(traded.body));
+    const me = await get(`${API}/me`, { token: traded.body.access_token });
     assert.equal(me.body.email, email);
+    assert.equal(me.body.identities.length, 1);
+    assert.equal(me.body.identities[0].issuer, op.issuer);
+    assert.equal(me.body.identities[0].email, providerEmail);
+    // Signing in with the provider now lands in this account.
+    const { tokens } = await signIn(providerEmail);
+    assert.equal((await get(`${API}/me`, { token: tokens.access_token })).body.id, me.body.id);
+    // Unlinked, the provider account no longer opens it.
+    const id = me.body.identities[0].id;
+    assert.equal((await call("DELETE", `${API}/identities/${id}`, { token: access })).status, 204);
+    const after = await signIn(providerEmail);
+    assert.notEqual((await get(`${API}/me`, { token: after.tokens.access_token })).body.id, me.body.id);
   });
 
   test("an ID token whose nonce is not the one the Worker sent is refused", T, async () => {
@@ -237,7 +310,7 @@ describe("sign in with the OpenID provider", () => {
     assert.match(r.headers.get("content-type") ?? "", /^text\/html/);
     const page = await r.text();
     assert.match(page, /access_denied/);
-    assert.ok(page.includes(`href="${app}"`), page);
+    assert.ok(page.includes(`href="${app}#error=400&amp;error_description=`), page);
   });
 
   test("a callback with a state the Worker never issued is refused", T, async () => {

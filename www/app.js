@@ -33,9 +33,17 @@ try {
 }
 
 wireEvents();
-// Back from the identity provider: the Worker put our tokens in the fragment.
-if (location.hash && auth.completeProviderSignIn(location.hash)) {
-  history.replaceState(null, "", location.pathname + location.search);
+// Back from the identity provider: the fragment holds a one-time code, which only this tab
+// (it kept the verifier) can trade for tokens, or the reason the sign-in was refused.
+let signInError;
+if (location.hash) {
+  try {
+    await auth.completeProviderSignIn(location.hash);
+  } catch (err) {
+    signInError = err;
+  } finally {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
 }
 if (auth.isLoggedIn) {
   showLoggedIn();
@@ -43,6 +51,8 @@ if (auth.isLoggedIn) {
 } else {
   showLoggedOut();
 }
+// Shown last: loading the account clears the error area.
+if (signInError) showError(signInError, "Sign-in with the provider failed");
 
 // ---------------------------------------------------------------------------------------
 // Views
@@ -75,6 +85,8 @@ function clearAccount() {
   $("token-header").textContent = "";
   $("token-claims").textContent = "";
   $("token-expiry").textContent = "";
+  $("identity-rows").replaceChildren();
+  $("identity-empty").hidden = true;
   $("apikey-rows").replaceChildren();
   $("apikey-empty").hidden = true;
   hideNewKey();
@@ -101,6 +113,38 @@ function renderMe(me) {
   $("me-created").replaceChildren(timeElement(me.created_at));
   $("me-scheme").textContent = me.auth_scheme;
   $("session-label").textContent = `Signed in as ${me.email}`;
+  renderIdentities(me.identities ?? []);
+}
+
+function renderIdentities(identities) {
+  const rows = identities.map((identity) => {
+    const row = document.createElement("li");
+    row.dataset.testid = "identity-row";
+    row.dataset.identityId = identity.id;
+
+    const issuer = document.createElement("code");
+    issuer.textContent = identity.issuer;
+    issuer.dataset.testid = "identity-issuer";
+    const email = document.createElement("span");
+    email.textContent = identity.email ?? "no email shared";
+    email.dataset.testid = "identity-email";
+    const label = document.createElement("span");
+    label.className = "identity-label";
+    label.append(email, issuer);
+
+    const unlink = document.createElement("button");
+    unlink.type = "button";
+    unlink.className = "danger small";
+    unlink.textContent = "Unlink";
+    unlink.dataset.testid = "identity-unlink";
+    unlink.setAttribute("aria-label", `Unlink ${identity.email ?? identity.issuer}`);
+    unlink.addEventListener("click", () => unlinkIdentity(identity, unlink));
+
+    row.append(label, unlink);
+    return row;
+  });
+  $("identity-rows").replaceChildren(...rows);
+  $("identity-empty").hidden = identities.length !== 0;
 }
 
 function renderToken() {
@@ -248,9 +292,19 @@ function wireEvents() {
     }, form);
   });
 
-  $("provider-sign-in").addEventListener("click", () => {
-    // The Worker redirects to the provider and back here, to one of OIDC_REDIRECT_URIS.
-    location.assign(auth.providerSignInUrl(location.origin + "/"));
+  $("provider-sign-in").addEventListener("click", (event) => {
+    // The Worker redirects to the provider and back here (one of OIDC_REDIRECT_URIS) with a
+    // one-time code; the verifier it needs waits in this tab's sessionStorage.
+    run(async () => {
+      location.assign(auth.providerSignInUrl(location.origin + "/"));
+    }, event.currentTarget);
+  });
+
+  $("link-provider").addEventListener("click", (event) => {
+    // Back here with a one-time code: completeProviderSignIn at startup finishes the link.
+    run(async () => {
+      location.assign(await auth.linkProviderUrl(location.origin + "/"));
+    }, event.currentTarget);
   });
 
   $("logout-button").addEventListener("click", (event) => {
@@ -328,6 +382,16 @@ function revokeKey(key, button) {
     if ($("new-key").dataset.keyId === key.id) hideNewKey();
     renderKeys(await auth.listApiKeys());
     showNotice(`Revoked ${label}.`);
+  }, button);
+}
+
+function unlinkIdentity(identity, button) {
+  const label = `${identity.email ?? identity.subject} (${identity.issuer})`;
+  if (!confirm(`Unlink ${label}? It will no longer sign you in to this account.`)) return;
+  run(async () => {
+    await auth.unlinkIdentity(identity.id);
+    renderMe(await auth.me());
+    showNotice(`Unlinked ${label}.`);
   }, button);
 }
 

@@ -105,7 +105,7 @@ export class BrowserFlow {
   constructor({ name, allowConsoleError = () => false }) {
     this.#name = name;
     this.#allowConsoleError = allowConsoleError;
-    for (const m of ["step", "shot", "settled", "waitForState", "text", "assertNoError", "problem"]) {
+    for (const m of ["step", "shot", "settled", "waitForState", "text", "assertNoError", "problem", "takeProblems"]) {
       this[m] = this[m].bind(this);
     }
   }
@@ -158,6 +158,16 @@ export class BrowserFlow {
     this.#problems.push(text);
   }
 
+  /**
+   * The problems recorded since the last call (a step calls it when it ends; a flow that
+   * runs no steps of its own, such as a second browser within another flow's step, too).
+   */
+  takeProblems() {
+    const problems = this.#problems.slice(this.#checked);
+    this.#checked = this.#problems.length;
+    return problems;
+  }
+
   async close() {
     if (this.context) {
       await within(15_000, "closing Chromium", this.context.close()).catch((err) => console.error(String(err)));
@@ -183,9 +193,7 @@ export class BrowserFlow {
       try {
         await fn(t);
         await sleep(50); // let late console messages arrive
-        const problems = this.#problems.slice(this.#checked);
-        this.#checked = this.#problems.length;
-        assert.deepEqual(problems, [], "the page reported errors");
+        assert.deepEqual(this.takeProblems(), [], "the page reported errors");
       } catch (err) {
         this.broken = true;
         const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();

@@ -139,7 +139,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             // What GET would answer, headers only.
             response.body.clear();
         }
-        response
+        response.secure(req.origin.starts_with("https:"))
     }
 
     async fn route(&self, req: &Request) -> Result<Response, AuthError> {
@@ -167,12 +167,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 };
                 Ok(Response::json(200, &crate::openapi::document(server)))
             }
-            (Route::Docs, _) => Ok(Response {
-                status: 200,
-                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-                body: crate::openapi::DOCS_PAGE.as_bytes().to_vec(),
-                log: None,
-            }),
+            (Route::Docs, _) => {
+                let (page, csp) = crate::openapi::docs_page();
+                Ok(Response::html(200, page).with_header("content-security-policy", csp))
+            }
             (Route::Jwks, _) => Ok(Response::json(
                 200,
                 &token::jwks(self.config.verification_keys(self.clock.now().timestamp())),

@@ -634,13 +634,5 @@ fn sign_in_failed_page(err: AuthError, back_to: Option<&str>) -> Response {
          <h1>Sign-in failed</h1><p>{}</p>{link}",
         escape(&detail)
     );
-    Response {
-        status,
-        headers: vec![
-            ("content-type".into(), "text/html; charset=utf-8".into()),
-            ("cache-control".into(), "no-store".into()),
-        ],
-        body: page.into_bytes(),
-        log: None,
-    }
+    Response::html(status, page)
 }

@@ -372,3 +372,57 @@ fn provider_sign_in_starts_are_limited_per_address() {
     assert_eq!(throttled.header("retry-after"), Some("600"));
     assert_eq!(start("203.0.113.10").status, 502);
 }
+
+// ---------------------------------------------------------------- response headers
+
+#[test]
+fn the_docs_page_allows_exactly_its_own_inline_script_and_style() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let api = api();
+    let page = api.send(Request::new("GET", &format!("{BASE}/docs")));
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let between = |open: &str, close: &str| {
+        let start = html.find(open).unwrap() + open.len();
+        let end = start + html[start..].find(close).unwrap();
+        html[start..end].to_owned()
+    };
+    for (inline, directive) in [
+        (
+            between("<script type=\"module\">", "</script>"),
+            "script-src",
+        ),
+        (between("<style>", "</style>"), "style-src"),
+    ] {
+        let digest = sha2::Sha256::digest(inline.as_bytes());
+        let source = format!(
+            "{directive} 'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        assert!(csp.contains(&source), "{source} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+}
+
+#[test]
+fn every_response_is_nosniff_and_https_ones_carry_hsts() {
+    let api = api();
+    let plain = api.post("/login", json!({"email": "a@example.com", "password": "x"}));
+    assert_eq!(plain.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(plain.header("strict-transport-security"), None);
+    let mut req = Request::new("GET", "/.well-known/jwks.json");
+    req.origin = "https://auth.example".into();
+    let secure = api.send(req);
+    let hsts = secure
+        .header("strict-transport-security")
+        .unwrap_or_default();
+    assert!(hsts.starts_with("max-age="), "{hsts}");
+    // JSON is not a page: no page policy on it.
+    assert_eq!(secure.header("content-security-policy"), None);
+}

@@ -309,6 +309,10 @@ fn a_browser_gets_a_page_that_says_so_and_hands_the_error_back_to_the_app() {
         .with_header("accept", "text/html"),
     );
     assert_eq!(page.status, 409);
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     let html = String::from_utf8(page.body.clone()).unwrap();
     assert!(
         html.contains("An account with this email already exists"),

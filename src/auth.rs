@@ -40,12 +40,46 @@ pub struct Principal {
     pub session_id: Option<String>,
     /// The API key used, if any.
     pub api_key_id: Option<String>,
-    /// Scopes of the credential (an API key's; empty for interactive logins, which may do
-    /// everything their user may).
-    pub scopes: Vec<String>,
+    /// What the credential may do on the user's behalf, in this API's scopes.
+    pub access: Access,
+    /// The scopes the identity provider granted its access token (`scope` or `scp`), for the
+    /// OAuth2 scheme; empty otherwise. They are the provider's words (`openid`, `email`, ...),
+    /// never ours: [`Principal::has_scope`] does not read them.
+    pub provider_scopes: Vec<String>,
+}
+
+/// What a credential may do, in this API's scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// An interactive sign-in (our access token, or the provider's for a signed-in user):
+    /// everything its user may do.
+    Full,
+    /// An API key: exactly the scopes it was created with. An empty list allows nothing
+    /// that needs a scope.
+    Scoped(Vec<String>),
 }
 
 impl Principal {
+    /// Whether the credential carries `scope` (an interactive sign-in carries every scope;
+    /// an API key only those it was created with).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        match &self.access {
+            Access::Full => true,
+            Access::Scoped(scopes) => scopes.iter().any(|s| s == scope),
+        }
+    }
+
+    /// Refuses (403) a credential without `scope`: for embedders' routes.
+    pub fn require_scope(&self, scope: &str) -> Result<(), AuthError> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(
+                "The credential lacks a required scope",
+            ))
+        }
+    }
+
     /// Refuses API keys (403): managing API keys and private keys needs an interactive login.
     pub fn require_interactive(&self) -> Result<(), AuthError> {
         match self.scheme {
@@ -149,7 +183,7 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
     let identity = identity.ok_or(AuthError::InvalidToken(
         "no local user is linked to this identity: sign in with the provider first",
     ))?;
-    let scopes = crate::oidc::granted_scopes(&claims)
+    let provider_scopes = crate::oidc::granted_scopes(&claims)
         .into_iter()
         .map(str::to_owned)
         .collect();
@@ -158,7 +192,8 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
         scheme: Scheme::Oauth2,
         session_id: None,
         api_key_id: None,
-        scopes,
+        access: Access::Full,
+        provider_scopes,
     })
 }
 
@@ -188,7 +223,8 @@ async fn authenticate_access_token<S: Store, C: Clock, R: Random, P: Provider>(
                 scheme: Scheme::Jwt,
                 session_id: Some(claims.sid),
                 api_key_id: None,
-                scopes: Vec::new(),
+                access: Access::Full,
+                provider_scopes: Vec::new(),
             })
         }
         _ => Err(AuthError::InvalidToken("session has ended")),
@@ -243,13 +279,37 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
         scheme: Scheme::ApiKey,
         session_id: None,
         api_key_id: Some(record.id),
-        scopes: record.scopes,
+        access: Access::Scoped(record.scopes),
+        provider_scopes: Vec::new(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_api_key_without_scopes_has_none_and_a_login_has_all() {
+        let principal = |access| Principal {
+            user_id: "u".into(),
+            scheme: Scheme::ApiKey,
+            session_id: None,
+            api_key_id: None,
+            access,
+            provider_scopes: vec!["read".into()],
+        };
+        let bare = principal(Access::Scoped(Vec::new()));
+        assert!(!bare.has_scope("read"));
+        assert_eq!(
+            bare.require_scope("read"),
+            Err(AuthError::Forbidden(
+                "The credential lacks a required scope"
+            ))
+        );
+        let scoped = principal(Access::Scoped(vec!["read".into()]));
+        assert!(scoped.has_scope("read") && !scoped.has_scope("write"));
+        assert!(principal(Access::Full).has_scope("anything"));
+    }
 
     #[test]
     fn credentials_are_classified_by_shape() {

@@ -54,7 +54,7 @@ pub mod wasm;
 pub mod worker;
 
 pub use app::App;
-pub use auth::{Principal, Scheme};
+pub use auth::{Access, Principal, Scheme};
 pub use config::Config;
 pub use error::AuthError;
 pub use http::{Request, Response};

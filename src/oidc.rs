@@ -299,40 +299,6 @@ pub fn client_basic_auth(config: &OidcConfig) -> String {
     format!("Basic {}", STANDARD.encode(pair))
 }
 
-/// A provider JWT split into its parts, nothing verified yet.
-struct UntrustedJwt {
-    header: Map<String, Value>,
-    claims: Map<String, Value>,
-    signing_input: String,
-    signature: Vec<u8>,
-}
-
-fn split_jwt(token: &str) -> Result<UntrustedJwt, TokenError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Malformed);
-    };
-    let object = |part: &str| -> Result<Map<String, Value>, TokenError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|_| TokenError::Malformed)?;
-        match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(TokenError::Malformed),
-        }
-    };
-    Ok(UntrustedJwt {
-        header: object(header)?,
-        claims: object(claims)?,
-        signing_input: format!("{header}.{claims}"),
-        signature: URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Malformed)?,
-    })
-}
-
 /// OpenID Connect Core 3.1.3.7: an ID token for several audiences names us in `azp`, and an
 /// `azp`, when present, is us.
 fn authorized_party_ok(claims: &Map<String, Value>, client_id: &str) -> bool {
@@ -519,19 +485,16 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         token: &str,
         expect: Expect<'_>,
     ) -> Result<Result<Map<String, Value>, TokenError>, AuthError> {
-        let jwt = match split_jwt(token) {
+        // The one strict parser of every JWT we accept: canonical base64url, no duplicate
+        // members, no `crit`.
+        let jwt = match token::UntrustedJwt::parse(token) {
             Ok(jwt) => jwt,
             Err(err) => return Ok(Err(err)),
         };
-        let Some(alg) = jwt
-            .header
-            .get("alg")
-            .and_then(Value::as_str)
-            .and_then(ProviderAlg::from_name)
-        else {
+        let Some(alg) = ProviderAlg::from_name(jwt.algorithm()) else {
             return Ok(Err(TokenError::UnsupportedAlgorithm));
         };
-        let kid = jwt.header.get("kid").and_then(Value::as_str);
+        let kid = jwt.key_id();
         let jwks = match self.jwks_for(kid).await {
             Ok(jwks) => jwks,
             Err(AuthError::InvalidToken(_)) => return Ok(Err(TokenError::UnknownKey)),
@@ -551,12 +514,13 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         };
         let valid = self
             .provider
-            .verify_signature(alg, jwk, jwt.signing_input.as_bytes(), &jwt.signature)
+            .verify_signature(alg, jwk, jwt.signing_input().as_bytes(), jwt.signature())
             .await
             .map_err(upstream("signature check"))?;
         if !valid {
             return Ok(Err(TokenError::BadSignature));
         }
+        let claims = jwt.unverified_claims().clone(); // verified just now
         let audience = match expect {
             Expect::IdToken { .. } => &self.config.client_id,
             Expect::AccessToken => &self.config.audience,
@@ -568,37 +532,37 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             token_type: None,
             leeway_secs: token::LEEWAY_SECS,
         };
-        if let Err(err) = token::check_claims(&jwt.claims, &rules, self.clock.now()) {
+        if let Err(err) = token::check_claims(&claims, &rules, self.clock.now()) {
             return Ok(Err(err));
         }
         let verdict = match expect {
-            Expect::IdToken { .. } if !authorized_party_ok(&jwt.claims, &self.config.client_id) => {
+            Expect::IdToken { .. } if !authorized_party_ok(&claims, &self.config.client_id) => {
                 Err(TokenError::WrongAudience)
             }
             Expect::IdToken { nonce } => {
-                if jwt.claims.get("nonce").and_then(Value::as_str) == Some(nonce) {
-                    Ok(jwt.claims)
+                if claims.get("nonce").and_then(Value::as_str) == Some(nonce) {
+                    Ok(claims)
                 } else {
                     Err(TokenError::WrongNonce)
                 }
             }
             // RFC 9068: an access token says so in its header.
             Expect::AccessToken
-                if self.config.require_access_token_typ && !is_access_token_typ(&jwt.header) =>
+                if self.config.require_access_token_typ && !is_access_token_typ(jwt.header()) =>
             {
                 Err(TokenError::WrongType)
             }
             // An ID token (it carries our nonce) is not an access token, whatever its scopes.
-            Expect::AccessToken if jwt.claims.contains_key("nonce") => Err(TokenError::WrongType),
+            Expect::AccessToken if claims.contains_key("nonce") => Err(TokenError::WrongType),
             Expect::AccessToken => {
-                let granted = granted_scopes(&jwt.claims);
+                let granted = granted_scopes(&claims);
                 if self
                     .config
                     .required_scopes
                     .iter()
                     .all(|s| granted.contains(&s.as_str()))
                 {
-                    Ok(jwt.claims)
+                    Ok(claims)
                 } else {
                     Err(TokenError::MissingScope)
                 }

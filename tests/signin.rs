@@ -520,3 +520,38 @@ fn the_issuer_is_compared_exactly_as_written() {
     claims["iss"] = ISSUER.trim_end_matches('/').into();
     assert_eq!(flow.sign_in(claims, "").response.status, 400);
 }
+
+#[test]
+fn provider_tokens_go_through_the_strict_parser_too() {
+    let flow = flow();
+    flow.signed_in_user(&flow.sign_in(flow.claims("s-at", "at@example.com", true), ""));
+    let now = flow.clock.now().timestamp();
+    let claims = format!(
+        r#"{{"iss":"{ISSUER}","sub":"s-at","aud":"{CLIENT}","exp":{},"scope":"openid email profile","sub":"s-admin"}}"#,
+        now + 300
+    );
+    let part = |text: &str| URL_SAFE_NO_PAD.encode(text);
+    let header = r#"{"alg":"RS256","kid":"k1","typ":"at+jwt"}"#;
+    let signature = URL_SAFE_NO_PAD.encode(b"valid");
+    let get_me = |token: String| {
+        flow.send(Request::new("GET", &format!("{BASE}/me")).with_bearer(&token))
+            .status
+    };
+    // A second `sub`: which one would a consumer read? Refused.
+    assert_eq!(
+        get_me(format!("{}.{}.{signature}", part(header), part(&claims))),
+        401
+    );
+    // `crit` names an extension we do not understand: refused.
+    let good = claims.replace(r#","sub":"s-admin""#, "");
+    let crit = r#"{"alg":"RS256","kid":"k1","typ":"at+jwt","crit":["exp"]}"#;
+    assert_eq!(
+        get_me(format!("{}.{}.{signature}", part(crit), part(&good))),
+        401
+    );
+    // The same token without those is accepted: only they made the difference.
+    assert_eq!(
+        get_me(format!("{}.{}.{signature}", part(header), part(&good))),
+        200
+    );
+}

@@ -195,6 +195,14 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         }
     }
 
+    /// A place among the requests of this isolate allowed to hash a password now (503 with
+    /// `Retry-After` when there is none).
+    fn hash_permit(&self) -> Result<crate::memo::HashPermit<'_>, AuthError> {
+        self.memo.hash_permit().ok_or(AuthError::Busy {
+            retry_after_secs: 1,
+        })
+    }
+
     pub(crate) fn records(&self) -> Records<'_, S> {
         Records::new(&self.store)
     }
@@ -205,6 +213,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             password,
             name,
         } = RegisterRequest::parse(req)?;
+        let _permit = self.hash_permit()?;
 
         let records = self.records();
         if let Some(ip) = throttle::client_ip(req) {
@@ -255,6 +264,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
 
     async fn login(&self, req: &Request) -> Result<Response, AuthError> {
         let LoginRequest { email, password } = LoginRequest::parse(req)?;
+        let _permit = self.hash_permit()?;
         let records = self.records();
         let now = self.clock.now();
         let limits = &self.config.limits;

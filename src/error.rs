@@ -66,6 +66,12 @@ pub enum AuthError {
         /// Sent as `Retry-After`.
         retry_after_secs: u64,
     },
+    /// 503: this instance is busy with expensive work (password hashes); retry after this
+    /// many seconds.
+    Busy {
+        /// Sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// 413: the body is over [`crate::http::MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 415: a body that is not JSON.
@@ -97,6 +103,7 @@ impl AuthError {
             Self::TooManyRequests { .. } => 429,
             Self::UnsupportedMediaType => 415,
             Self::Upstream(_) => 502,
+            Self::Busy { .. } => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -126,6 +133,10 @@ impl AuthError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 Response::json(status, &detail("Too many attempts; try again later"))
+                    .with_header("retry-after", retry_after_secs.to_string())
+            }
+            Self::Busy { retry_after_secs } => {
+                Response::json(status, &detail("The server is busy; try again shortly"))
                     .with_header("retry-after", retry_after_secs.to_string())
             }
             Self::PayloadTooLarge => {

@@ -58,6 +58,11 @@ fn operation(
 
 const ANY: &[&str] = &["jwt", "apiKey", "oauth2"];
 const INTERACTIVE: &[&str] = &["jwt", "oauth2"];
+const BUSY: (&str, &str, Option<&str>) = (
+    "503",
+    "Too many password hashes in progress here: retry after Retry-After seconds",
+    Some("Error"),
+);
 const FORBIDDEN: (&str, &str, Option<&str>) = ("403", "An API key may not do this", Some("Error"));
 
 /// The document. `server` is the API's origin, e.g. `https://auth.example.com`.
@@ -74,8 +79,8 @@ pub fn document(server: &str) -> Value {
         },
         "servers": [{ "url": server }],
         "paths": {
-            p("/register"): { "post": operation("Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error")), ("429", "Too many registrations from this address (Retry-After)", Some("Error"))]) },
-            p("/login"): { "post": operation("Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins for this email from this address, or from this address (Retry-After)", Some("Error"))]) },
+            p("/register"): { "post": operation("Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error")), ("429", "Too many registrations from this address (Retry-After)", Some("Error")), BUSY]) },
+            p("/login"): { "post": operation("Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins for this email from this address, or from this address (Retry-After)", Some("Error")), BUSY]) },
             p("/refresh"): { "post": operation("Exchange a refresh token for a new pair", &[], Some("RefreshRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Invalid, expired or reused refresh token", Some("Error"))]) },
             p("/logout"): { "post": operation("Revoke the session", ANY, None, &[("204", "Logged out", None)]) },
             p("/me"): { "get": operation("The caller", ANY, None, &[("200", "The caller", Some("Me"))]) },

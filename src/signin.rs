@@ -588,7 +588,14 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let entry_key = storage::user_identity_key(&principal.user_id, id);
         let entry: IdentityLinkRecord = records.get(&entry_key).await?.ok_or(not_found)?;
         let user: UserRecord = self.user(principal).await?;
-        let others = self.identities(&principal.user_id).await?.len() - 1;
+        // Counted without the one being removed (a list that lags a recent write must not
+        // make the count wrap or let the last one go).
+        let others = self
+            .identities(&principal.user_id)
+            .await?
+            .iter()
+            .filter(|identity| identity.id != id)
+            .count();
         if !crate::password::is_password_hash(&user.password_hash) && others == 0 {
             return Err(AuthError::Conflict(
                 "This is the account's only way to sign in: link another provider first",

@@ -684,6 +684,8 @@ impl AuthClient {
         let description = fields.query_param("error_description");
         promise(async move {
             if let Some(error) = error {
+                // A refused sign-in spends this tab's verifier too.
+                drop(inner.take_sign_in_verifier());
                 let status = error.parse::<u16>().ok().filter(|s| (400..500).contains(s));
                 let detail = description.unwrap_or_else(|| "Sign-in failed".into());
                 return Err(Failure::new(status.unwrap_or(400), &detail));

@@ -237,9 +237,13 @@ async fn to_core(req: worker::Request) -> Result<http::Request, AuthError> {
     })
 }
 
-/// The request body, chunk by chunk, stopping with 413 past [`MAX_BODY_BYTES`]. The rest is
-/// left unread (the reader's lock released, the stream not cancelled), as for a declared
-/// `Content-Length` over the limit.
+/// How much of an oversized body without `Content-Length` is read and dropped before the
+/// stream is cancelled. A body answered before it is read whole holds the connection it came
+/// on (under `wrangler dev`, the next request on it hangs); reading a little more lets the
+/// common oversized request finish cleanly, while an endless one is still cut off.
+const MAX_DRAIN_BYTES: usize = 1024 * 1024;
+
+/// The request body, chunk by chunk: 413 past [`MAX_BODY_BYTES`], keeping nothing more.
 async fn read_body(req: &worker::Request) -> Result<Vec<u8>, AuthError> {
     let unreadable = |_| AuthError::BadRequest("The request body could not be read".into());
     let Some(stream) = req.inner().body() else {
@@ -251,24 +255,30 @@ async fn read_body(req: &worker::Request) -> Result<Vec<u8>, AuthError> {
     };
     let reader = call(&stream, "getReader").map_err(unreadable)?;
     let mut body = Vec::new();
+    let mut seen = 0usize;
     loop {
         let read: js_sys::Promise = call(&reader, "read")
             .and_then(|p| p.dyn_into())
             .map_err(unreadable)?;
         let chunk = JsFuture::from(read).await.map_err(unreadable)?;
-        if Reflect::get(&chunk, &"done".into())
-            .map_err(unreadable)?
-            .as_bool()
-            == Some(true)
-        {
-            return Ok(body);
+        let done = Reflect::get(&chunk, &"done".into()).map_err(unreadable)?;
+        if done.as_bool() == Some(true) {
+            return if seen > MAX_BODY_BYTES {
+                Err(AuthError::PayloadTooLarge)
+            } else {
+                Ok(body)
+            };
         }
         let bytes = Uint8Array::new(&Reflect::get(&chunk, &"value".into()).map_err(unreadable)?);
-        if body.len() + bytes.length() as usize > MAX_BODY_BYTES {
-            let _ = call(&reader, "releaseLock");
+        seen = seen.saturating_add(bytes.length() as usize);
+        if seen <= MAX_BODY_BYTES {
+            body.extend_from_slice(&bytes.to_vec());
+        } else if seen > MAX_DRAIN_BYTES {
+            let _ = call(&reader, "cancel");
             return Err(AuthError::PayloadTooLarge);
+        } else {
+            body = Vec::new(); // over the limit: nothing of it is kept
         }
-        body.extend_from_slice(&bytes.to_vec());
     }
 }
 

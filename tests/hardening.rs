@@ -426,3 +426,25 @@ fn every_response_is_nosniff_and_https_ones_carry_hsts() {
     // JSON is not a page: no page policy on it.
     assert_eq!(secure.header("content-security-policy"), None);
 }
+
+// ---------------------------------------------------------------- load
+
+#[test]
+fn past_the_concurrent_hash_limit_logins_are_told_to_retry_not_queued() {
+    let api = api();
+    api.register("ada@example.com");
+    let held: Vec<_> = (0..edge_auth::memo::MAX_CONCURRENT_HASHES)
+        .map(|_| api.app.memo.hash_permit().unwrap())
+        .collect();
+    for path in ["/login", "/register"] {
+        let busy = api.post(
+            path,
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        );
+        assert_eq!(busy.status, 503, "{path}");
+        assert_eq!(busy.header("retry-after"), Some("1"));
+        assert_eq!(detail(&busy), "The server is busy; try again shortly");
+    }
+    drop(held);
+    assert_eq!(api.login("ada@example.com", PASSWORD).status, 200);
+}

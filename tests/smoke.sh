@@ -54,6 +54,19 @@ check "chunked body over 64 KB answers 413" 413 "$status"
 status=$(curl -sS -o /dev/null -w '%{http_code}' -X QUERY "$base/api/v1/auth/me" -H "Authorization: Bearer $token")
 check "QUERY /me answers 405" 405 "$status"
 
+# Under load the Worker keeps answering: 100 simultaneous logins each get 200, or 503 with
+# Retry-After in the API's shape (load shed), never a dropped connection.
+seq 1 100 | xargs -P 100 -I{} curl -sS -D - -o "$state/load-{}.json" -X POST "$base/api/v1/auth/login" \
+  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}" \
+  >"$state/load-headers.txt" 2>&1 || true
+ok=$(grep -c '^HTTP/1.1 200' "$state/load-headers.txt" || true)
+shed=$(grep -c '^HTTP/1.1 503' "$state/load-headers.txt" || true)
+retry=$(grep -ic '^retry-after: 1' "$state/load-headers.txt" || true)
+busy=$(grep -l '"The server is busy; try again shortly"' "$state"/load-*.json | wc -l)
+check "100 parallel logins: every one answered" 100 "$((ok + shed))"
+check "100 parallel logins: each 503 says retry" "$shed/$shed" "$retry/$busy"
+[ "$ok" -ge 8 ] && check "100 parallel logins: at least 8 served" yes yes || check "100 parallel logins: at least 8 served" yes "$ok"
+
 check "OpenAPI document" 3.1.0 "$(curl -fsS "$base/api/v1/auth/openapi.json" | json "['openapi']")"
 check "docs page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/auth/docs")"
 

@@ -246,6 +246,19 @@ describe("sign in with the OpenID provider", () => {
     assert.deepEqual(me.body.identities, []);
   });
 
+  test("an email the provider has not verified never creates an account", T, async () => {
+    const email = `unverified-${randomBytes(4).toString("hex")}@example.test`;
+    const { callback, jar } = await loginToCallback(email);
+    const r = await get(callback.href, { jar });
+    assertRefused(r, 403);
+    assert.match(r.body.detail, /not verified/);
+    // Nobody can log in as that address now: no account was made.
+    const login = await call("POST", `${API}/login`, { json: { email, password: "anything at all" } });
+    assert.equal(login.status, 401);
+    const reg = await call("POST", `${API}/register`, { json: { email, password: "a fine password" } });
+    assert.equal(reg.status, 201, "the address is still free");
+  });
+
   test("a signed-in user links a provider identity explicitly, and unlinks it", T, async () => {
     const email = `lars-${randomBytes(4).toString("hex")}@example.test`;
     const password = "correct horse battery staple";

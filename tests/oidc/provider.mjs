@@ -74,14 +74,18 @@ function resourceServer(indicator) {
   }
 }
 
-/** Any account id exists; its email is the id itself when it looks like one. */
+/**
+ * Any account id exists; its email is the id itself when it looks like one. The provider has
+ * verified every email except those starting with "unverified" (as a provider that lets users
+ * type any address would).
+ */
 function account(accountId) {
   const email = accountId.includes("@") ? accountId : `${accountId}@example.test`;
   const name = email.split("@")[0];
   return {
     accountId,
     async claims() {
-      return { sub: accountId, email, email_verified: true, name };
+      return { sub: accountId, email, email_verified: !email.startsWith("unverified"), name };
     },
   };
 }

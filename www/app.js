@@ -1,6 +1,7 @@
-// The edge-auth demo: one ES module, no bundler. "edge-auth" resolves through the import map
-// in index.html to the web build of the npm package, served from this origin.
-import init, { AuthClient, decodeJwtUnverified } from "edge-auth";
+// The edge-auth demo: one ES module, no bundler. It imports the web build of the npm package
+// (`import ... from "edge-auth"` in an app with a bundler), served from this origin: no inline
+// import map, so the page's Content-Security-Policy (www/_headers) allows no inline script.
+import init, { AuthClient, decodeJwtUnverified } from "/pkg/edge_auth.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -24,8 +24,8 @@ import {
   testid,
 } from "./lib.mjs";
 
-// A loopback port where nothing listens (discard), for a network failure.
-const UNREACHABLE = "http://127.0.0.1:9";
+// A same-origin path whose connections the test refuses, for a network failure.
+const OFFLINE_PATH = "/offline";
 
 const email = `demo-${randomBytes(6).toString("hex")}@example.com`;
 const password = "correct horse battery";
@@ -40,7 +40,7 @@ let page;
 const flow = new BrowserFlow({
   name: "demo",
   allowConsoleError: (text, url, allowedHttp) =>
-    allowedHttp.includes(0) && url.startsWith(UNREACHABLE) && /net::ERR_/.test(text),
+    allowedHttp.includes(0) && url.startsWith(`${base}${OFFLINE_PATH}/`) && /net::ERR_/.test(text),
 });
 const { step, shot, settled, waitForState, text, assertNoError } = flow;
 
@@ -85,7 +85,16 @@ let userId;
 let apiKey;
 
 step("the page loads the wasm client and shows the signed-out view", async () => {
-  await page.goto(`${base}/`);
+  const response = await page.goto(`${base}/`);
+  // Under a strict policy: only its own scripts and the package's wasm (a violation would be
+  // a console error, which fails the step).
+  const headers = response.headers();
+  const csp = headers["content-security-policy"] ?? "";
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.ok(!csp.includes("unsafe-inline"), csp);
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  assert.equal(headers["referrer-policy"], "no-referrer");
   await waitForState("logged-out");
   assert.equal(await page.title(), "edge-auth demo");
   assert.ok(await page.locator("#login-form").isVisible());
@@ -133,9 +142,13 @@ step("a wrong password shows the 401 error", async (t) => {
 }, { allowHttp: [401] });
 
 step("the package's failures are AuthApiError with status and detail", async () => {
-  // What the error area relies on, checked on the package itself in this page.
+  // What the error area relies on, checked on the package itself in this page. The network
+  // failure is a same-origin path whose connection the browser refuses (the page's CSP allows
+  // no other origin).
+  const offline = `${base}${OFFLINE_PATH}`;
+  await page.route(`${offline}/**`, (route) => route.abort("connectionrefused"));
   const seen = await page.evaluate(async ([email, unreachable]) => {
-    const { AuthClient } = await import("edge-auth");
+    const { AuthClient } = await import("/pkg/edge_auth.js");
     const describe = (err) => ({
       isError: err instanceof Error,
       name: err.name,
@@ -162,7 +175,8 @@ step("the package's failures are AuthApiError with status and detail", async () 
       out.network = describe(err);
     }
     return out;
-  }, [email, UNREACHABLE]);
+  }, [email, offline]);
+  await page.unroute(`${offline}/**`);
 
   assert.deepEqual(seen.wrongPassword, {
     isError: true, name: "AuthApiError", status: 401, detail: "Incorrect email or password",

@@ -71,7 +71,7 @@ export interface VerifyOptions {
   issuer?: string; audience?: string;
   /** Allow-list; default ["EdDSA"]. The token's `alg` must be on it. */
   algorithms?: JwtAlgorithm[];
-  /** Clock skew tolerated on exp and nbf; default 30. */
+  /** Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30. */
   leewaySecs?: number;
   /** Required `typ` header, e.g. "at+jwt". */
   typ?: string;
@@ -86,7 +86,8 @@ export interface JwtClaims {
 export interface DecodedJwt { header: JwtHeader; claims: JwtClaims; }
 export type TokenErrorCode =
   | "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "wrong_type"
-  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks";
+  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks"
+  | "wrong_nonce" | "missing_scope";
 /** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
 export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
 export type CredentialKind = "api_key" | "jwt" | "unknown";
@@ -205,6 +206,14 @@ impl JwtVerifier {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let leeway_secs = options.leeway_secs.unwrap_or(token::LEEWAY_SECS);
+        if !(0..=token::MAX_LEEWAY_SECS).contains(&leeway_secs) {
+            let msg = format!(
+                "options.leewaySecs: {leeway_secs} is not within 0..={}",
+                token::MAX_LEEWAY_SECS
+            );
+            return Err(js_sys::TypeError::new(&msg).into());
+        }
         Ok(Self {
             keys,
             rules: Rules {
@@ -212,7 +221,7 @@ impl JwtVerifier {
                 issuer: options.issuer,
                 audience: options.audience,
                 token_type: options.typ,
-                leeway_secs: options.leeway_secs.unwrap_or(token::LEEWAY_SECS),
+                leeway_secs,
             },
             now: options.now.map(|n| n as i64),
         })
@@ -422,7 +431,7 @@ impl Inner {
         self.set_tokens(Some(Tokens {
             access_token: response.access_token,
             refresh_token: response.refresh_token,
-            expires_at: now_secs() + response.expires_in,
+            expires_at: now_secs().saturating_add(response.expires_in),
         }));
         Ok(())
     }

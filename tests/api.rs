@@ -242,10 +242,7 @@ fn token_from_another_issuer_is_refused() {
 fn api_key_with_wrong_checksum_is_refused_without_a_store_read() {
     let api = api();
     let session = api.session("ada@example.com");
-    let key = api.create_key(&session.access, "ci")["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = api.create_key_secret(&session.access, "ci");
     let last = key.chars().last().unwrap();
     let typo = format!(
         "{}{}",

@@ -181,10 +181,7 @@ fn a_failed_use_record_never_fails_the_request() {
 
     let api = api();
     let session = api.session("ada@example.com");
-    let key = api.create_key(&session.access, "ci")["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = api.create_key_secret(&session.access, "ci");
     let store = MemoryStore::new(api.clock.clone());
     for (k, v) in api.app.store.dump() {
         block_on(edge_auth::Store::put(&store, &k, &v, None)).unwrap();

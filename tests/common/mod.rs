@@ -126,6 +126,12 @@ impl Api {
         }
     }
 
+    /// A new API key's whole secret (`sk-...`).
+    pub fn create_key_secret(&self, access: &str, name: &str) -> String {
+        let created = self.create_key(access, name);
+        created["key"].as_str().unwrap().to_owned()
+    }
+
     pub fn create_key(&self, access: &str, name: &str) -> Value {
         let response = self.call("POST", "/api-keys", access, Some(json!({"name": name})));
         assert_eq!(response.status, 201, "{:?}", response.json_body());

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 
 use crate::api_key;
-use crate::auth::{self, Principal};
+use crate::auth::{Authenticator, Principal};
 use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
@@ -29,8 +29,7 @@ use crate::storage::{
 use crate::throttle::{self, Throttle};
 use crate::token::{self, AccessClaims};
 
-/// The API's base path.
-pub const BASE_PATH: &str = "/api/v1/auth";
+pub use crate::http::BASE_PATH;
 
 const USER_ID_LEN: usize = 22;
 const SESSION_ID_LEN: usize = 22;
@@ -177,7 +176,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             )
             .with_header("cache-control", "public, max-age=300")),
             (route, method) => {
-                let principal = auth::authenticate(self, req).await?;
+                let principal = self.authenticator().authenticate(req).await?;
                 match (route, method) {
                     (Route::Logout, _) => self.logout(&principal).await,
                     (Route::Me, _) => self.me(&principal).await,
@@ -638,14 +637,19 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         Ok(Response::empty(204))
     }
 
-    /// The provider-facing half of the service.
-    pub(crate) fn oidc(&self) -> Result<Oidc<'_, S, C, P>, AuthError> {
-        Ok(Oidc {
-            config: self.oidc_config()?,
+    /// What authenticating a request reads, borrowed from the service.
+    pub fn authenticator(&self) -> Authenticator<'_, S, C, P> {
+        Authenticator {
             store: &self.store,
             clock: &self.clock,
             provider: &self.provider,
-            cache: &self.memo.provider,
-        })
+            memo: &self.memo,
+            config: &self.config,
+        }
+    }
+
+    /// The provider-facing half of the service.
+    pub(crate) fn oidc(&self) -> Result<Oidc<'_, S, C, P>, AuthError> {
+        self.authenticator().oidc()
     }
 }

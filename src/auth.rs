@@ -5,15 +5,15 @@
 //! unverified) `iss`: ours is verified against our signing keys; any other issuer goes to
 //! [`verify_external`], the one place where the OAuth2 identity-provider scheme plugs in.
 
-use jwt_compact::UntrustedToken;
 use serde::{Deserialize, Serialize};
 
 use crate::api_key::{self, ApiKeyFormatError};
-use crate::app::App;
+use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::Request;
-use crate::oidc::{Expect, Provider};
-use crate::ports::{Clock, Random, Store};
+use crate::memo::Memo;
+use crate::oidc::{Expect, Oidc, Provider};
+use crate::ports::{Clock, Store};
 use crate::storage::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
 use crate::token::{self, Expectations};
 
@@ -129,16 +129,52 @@ pub fn bearer(req: &Request) -> Result<&str, AuthError> {
     }
 }
 
-/// Authenticates the request's bearer credential, whatever its scheme.
-pub async fn authenticate<S: Store, C: Clock, R: Random, P: Provider>(
-    app: &App<S, C, R, P>,
+/// What authenticating a request reads: the store, the time, the identity provider, the
+/// isolate's memory and the configuration. Nothing else of the service.
+#[derive(Debug)]
+pub struct Authenticator<'a, S, C, P> {
+    /// Where credentials' records live.
+    pub store: &'a S,
+    /// What time it is.
+    pub clock: &'a C,
+    /// The identity provider (its JWKS and signature checks).
+    pub provider: &'a P,
+    /// The isolate's memory (provider documents, key use).
+    pub memo: &'a Memo,
+    /// The deployment's settings and secrets.
+    pub config: &'a Config,
+}
+
+impl<'a, S: Store, C: Clock, P: Provider> Authenticator<'a, S, C, P> {
+    /// The provider-facing half: 404 when no provider is configured.
+    pub fn oidc(&self) -> Result<Oidc<'a, S, C, P>, AuthError> {
+        let config = self.config.oidc.as_ref().ok_or(AuthError::NotFound(
+            "Sign-in with an identity provider is not configured",
+        ))?;
+        Ok(Oidc {
+            config,
+            store: self.store,
+            clock: self.clock,
+            provider: self.provider,
+            cache: &self.memo.provider,
+        })
+    }
+
+    /// Authenticates the request's bearer credential, whatever its scheme.
+    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AuthError> {
+        authenticate(self, req).await
+    }
+}
+
+async fn authenticate<S: Store, C: Clock, P: Provider>(
+    auth: &Authenticator<'_, S, C, P>,
     req: &Request,
 ) -> Result<Principal, AuthError> {
     match classify(bearer(req)?) {
-        Some(Credential::ApiKey(key)) => authenticate_api_key(app, key).await,
+        Some(Credential::ApiKey(key)) => authenticate_api_key(auth, key).await,
         Some(Credential::Jwt(token)) => match unverified_issuer(token) {
-            Some(iss) if iss == app.config.issuer => authenticate_access_token(app, token).await,
-            Some(iss) => verify_external(app, token, &iss).await,
+            Some(iss) if iss == auth.config.issuer => authenticate_access_token(auth, token).await,
+            Some(iss) => verify_external(auth, token, &iss).await,
             None => Err(AuthError::InvalidToken(
                 token::TokenError::Malformed.message(),
             )),
@@ -147,29 +183,26 @@ pub async fn authenticate<S: Store, C: Clock, R: Random, P: Provider>(
     }
 }
 
-/// The `iss` claim of a token whose signature has not been checked: only for dispatch.
+/// The `iss` claim of a token whose signature has not been checked: only for dispatch. Read
+/// with the one strict JWT parser, like every token we accept.
 fn unverified_issuer(token: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Issuer {
-        iss: String,
-    }
-    let untrusted = UntrustedToken::new(token).ok()?;
-    let claims = untrusted.deserialize_claims_unchecked::<Issuer>().ok()?;
-    Some(claims.custom.iss)
+    let untrusted = token::UntrustedJwt::parse(token).ok()?;
+    let iss = untrusted.unverified_claims().get("iss")?.as_str()?;
+    Some(iss.to_owned())
 }
 
 /// Tokens from other issuers: the OAuth2 scheme, access tokens of the configured identity
 /// provider, mapped to the local user linked to their (`iss`, `sub`) at sign-in.
-async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
-    app: &App<S, C, R, P>,
+async fn verify_external<S: Store, C: Clock, P: Provider>(
+    auth: &Authenticator<'_, S, C, P>,
     token: &str,
     issuer: &str,
 ) -> Result<Principal, AuthError> {
     let untrusted = AuthError::InvalidToken("token issuer is not trusted");
-    let Some(config) = app.config.oidc.as_ref().filter(|c| c.issuer == issuer) else {
+    let Some(config) = auth.config.oidc.as_ref().filter(|c| c.issuer == issuer) else {
         return Err(untrusted);
     };
-    let claims = app
+    let claims = auth
         .oidc()?
         .verify(token, Expect::AccessToken)
         .await?
@@ -179,7 +212,7 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
         .and_then(|s| s.as_str())
         .unwrap_or_default();
     let link = crate::oidc::identity_key(&config.issuer, subject);
-    let identity: Option<storage::IdentityRecord> = Records::new(&app.store).get(&link).await?;
+    let identity: Option<storage::IdentityRecord> = Records::new(auth.store).get(&link).await?;
     let identity = identity.ok_or(AuthError::InvalidToken(
         "no local user is linked to this identity: sign in with the provider first",
     ))?;
@@ -197,24 +230,24 @@ async fn verify_external<S: Store, C: Clock, R: Random, P: Provider>(
     })
 }
 
-async fn authenticate_access_token<S: Store, C: Clock, R: Random, P: Provider>(
-    app: &App<S, C, R, P>,
+async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
+    auth: &Authenticator<'_, S, C, P>,
     token: &str,
 ) -> Result<Principal, AuthError> {
-    let now = app.clock.now();
+    let now = auth.clock.now();
     let expect = Expectations {
-        issuer: &app.config.issuer,
-        audience: &app.config.audience,
+        issuer: &auth.config.issuer,
+        audience: &auth.config.audience,
     };
     let verified = token::verify_access(
-        app.config.verification_keys(now.timestamp()),
+        auth.config.verification_keys(now.timestamp()),
         token,
         &expect,
         now,
     )
     .map_err(|err| AuthError::InvalidToken(err.message()))?;
     let claims = verified.claims;
-    let records = Records::new(&app.store);
+    let records = Records::new(auth.store);
     let session: Option<SessionRecord> = records.get(&storage::session_key(&claims.sid)).await?;
     match session {
         Some(s) if !s.revoked && s.user_id == claims.sub && s.expires_at > now.timestamp() => {
@@ -234,8 +267,8 @@ async fn authenticate_access_token<S: Store, C: Clock, R: Random, P: Provider>(
 /// `last_used_at` is written at most this often, to spare KV's one write per second per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
-    app: &App<S, C, R, P>,
+async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
+    auth: &Authenticator<'_, S, C, P>,
     key: &str,
 ) -> Result<Principal, AuthError> {
     // Format and checksum first: a mistyped key costs no store read.
@@ -243,24 +276,24 @@ async fn authenticate_api_key<S: Store, C: Clock, R: Random, P: Provider>(
         ApiKeyFormatError::Malformed => AuthError::InvalidToken("malformed API key"),
         ApiKeyFormatError::BadChecksum => AuthError::InvalidToken("API key checksum mismatch"),
     })?;
-    let records = Records::new(&app.store);
+    let records = Records::new(auth.store);
     let stored_key = storage::api_key_key(key_id);
     let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
     let invalid = AuthError::InvalidToken("invalid API key");
     let Some(record) = record else {
         return Err(invalid);
     };
-    if !api_key::secret_matches(&app.config.pepper, key, &record.hash) {
+    if !api_key::secret_matches(&auth.config.pepper, key, &record.hash) {
         return Err(invalid);
     }
-    let at = app.clock.now();
+    let at = auth.clock.now();
     let now = at.timestamp();
     if record.expires_at.is_some_and(|at| now >= at) {
         return Err(AuthError::InvalidToken("API key expired"));
     }
     // Use is recorded beside the key, never by rewriting it: a rewrite racing a revoke would
     // bring the revoked key back. Best effort: a failed write never fails the request.
-    if app
+    if auth
         .memo
         .should_record_use(&record.id, now, LAST_USED_RESOLUTION_SECS)
     {

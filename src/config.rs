@@ -41,17 +41,7 @@ pub struct Config {
     pub limits: crate::throttle::Limits,
 }
 
-/// A missing or malformed setting, by name. Never includes a secret's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "configuration: {}", self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use crate::error::ConfigError;
 
 impl Config {
     /// Reads the configuration through `lookup`, which returns a var or secret by name.

@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+/// The API's base path.
+pub const BASE_PATH: &str = "/api/v1/auth";
+
 /// Requests with a larger body are refused with 413 before it is parsed.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 

@@ -13,7 +13,7 @@
 //!   [`Response`], against [`testing::MemoryStore`], [`testing::FixedClock`] and
 //!   [`testing::SeqRandom`].
 //! - **Untrusted until verified.** A bearer credential becomes a [`Principal`] only through
-//!   [`auth::authenticate`]; tokens are verified with an algorithm we choose, never the header.
+//!   [`auth::Authenticator::authenticate`]; tokens are verified with an algorithm we choose, never the header.
 //! - **One error type** ([`AuthError`]) is mapped to a status, body and headers in exactly one
 //!   place ([`AuthError::into_response`]); internals never reach clients.
 //! - **Shaped for KV.** One record per key, no read-modify-write lists, TTLs of at least 60 s

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::ConfigError;
 use crate::error::AuthError;
+use crate::error::ConfigError;
 use crate::http::Response;
 use crate::ports::PortError;
 use crate::secret::Secret;

@@ -24,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
-use crate::app::{App, BASE_PATH};
+use crate::app::App;
 use crate::auth::Principal;
 use crate::error::AuthError;
+use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::model::{IdentityResponse, LinkStarted};
 use crate::oidc::{self, Expect, OidcConfig, Outbound, Provider};

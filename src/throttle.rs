@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::ConfigError;
 use crate::error::AuthError;
+use crate::error::ConfigError;
 use crate::http::Request;
 use crate::ports::Store;
 use crate::storage::Records;

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::api_key;
-use crate::app::BASE_PATH;
+use crate::http::BASE_PATH;
 use crate::model::TokenResponse;
 use crate::token::{self, Alg, KeySet, Rules, TokenError};
 

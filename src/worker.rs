@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, kv, Context, Env, Headers};
 
 use crate::app::App;
-use crate::auth::{self, Principal};
+use crate::auth::Principal;
 use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::{self, MAX_BODY_BYTES};
@@ -320,7 +320,7 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
         headers: req.headers().entries().collect(),
         ..http::Request::default()
     };
-    auth::authenticate(&app(env)?, &core).await
+    app(env)?.authenticator().authenticate(&core).await
 }
 
 /// The API's response for an error: the same status, body and headers the auth Worker sends.

@@ -3,9 +3,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::password::PasswordParams;
-use crate::secret::Secret;
-use crate::token::SigningKey;
+use crate::credentials::jwt::SigningKey;
+use crate::credentials::password::PasswordParams;
+use crate::util::secret::Secret;
 
 /// Everything the core needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -32,13 +32,13 @@ pub struct Config {
     /// published, until every token it signed has expired.
     pub retired_keys: Vec<(SigningKey, i64)>,
     /// The external OpenID provider, if one is configured (`OIDC_ISSUER` and friends).
-    pub oidc: Option<crate::oidc::OidcConfig>,
+    pub oidc: Option<crate::credentials::oidc::OidcConfig>,
     /// Encrypts private keys at rest (`PRIVATE_KEY_ENCRYPTION_KEY`: base64 of 32 bytes).
     pub private_key_kek: Secret<Vec<u8>>,
     /// HMAC key for API-key and refresh-token hashes (`API_KEY_PEPPER`: base64, 32+ bytes).
     pub pepper: Secret<Vec<u8>>,
-    /// How many logins, registrations and sign-in starts are allowed (see [`crate::throttle`]).
-    pub limits: crate::throttle::Limits,
+    /// How many logins, registrations and sign-in starts are allowed (see [`crate::store::throttle`]).
+    pub limits: crate::store::throttle::Limits,
 }
 
 pub use crate::error::ConfigError;
@@ -98,7 +98,7 @@ impl Config {
         }
         Ok(Self {
             retired_keys,
-            oidc: crate::oidc::OidcConfig::from_lookup(&lookup)?,
+            oidc: crate::credentials::oidc::OidcConfig::from_lookup(&lookup)?,
             issuer: required("JWT_ISSUER")?,
             audience: required("JWT_AUDIENCE")?,
             access_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 900, 60)?,
@@ -112,7 +112,7 @@ impl Config {
             signing_key,
             private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
             pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
-            limits: crate::throttle::Limits::from_lookup(lookup)?,
+            limits: crate::store::throttle::Limits::from_lookup(lookup)?,
         })
     }
 }
@@ -121,7 +121,7 @@ impl Config {
     /// The keys that verify our tokens at `now`, the active one first: retired keys stay until
     /// the last token they signed has expired.
     pub fn verification_keys(&self, now: i64) -> Vec<&SigningKey> {
-        let horizon = self.access_ttl_secs + crate::token::LEEWAY_SECS;
+        let horizon = self.access_ttl_secs + crate::credentials::jwt::LEEWAY_SECS;
         std::iter::once(&self.signing_key)
             .chain(
                 self.retired_keys

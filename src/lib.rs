@@ -1,62 +1,73 @@
 //! An embeddable WebAssembly auth component.
 //!
-//! One platform-free core parses and validates credentials (our own JWTs, `sk-` API keys and,
-//! later, OAuth2 tokens from an external identity provider) and models every response of the
-//! auth REST API. Thin adapters run it on a Cloudflare Worker over Workers KV (feature
-//! `worker`) and in browsers and Node as an npm package (feature `wasm`).
+//! One platform-free core parses and validates credentials (our own JWTs, `sk-` API keys and
+//! OAuth2 tokens from an external identity provider) and models every response of the auth
+//! REST API. Thin adapters run it on a Cloudflare Worker over Workers KV (feature `worker`)
+//! and in browsers and Node as an npm package (feature `wasm`).
 //!
-//! Design decisions:
+//! # Layout
+//!
+//! Folders are the layers; each imports only the ones above it in this list:
+//!
+//! - `config.rs`, `error.rs`, `http.rs`, `ports.rs`: the ground. Settings, the one error type
+//!   and its one mapping to HTTP, platform-free requests and responses, the ports
+//!   ([`Store`], [`Clock`], [`Random`]; the identity-provider port is [`oidc::Provider`]).
+//! - `util/`: base62 identifiers and [`Secret`].
+//! - `store/`: every KV key and record, versioned; the throttle counters.
+//! - `credentials/`: who is calling. [`Principal`] and [`Authenticator`]; `jwt/` (our keys,
+//!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),
+//!   `password` (argon2id), `private_key` (sealed at rest), `oidc` (discovery, JWKS cache,
+//!   provider tokens), `memo` (what an isolate remembers between requests).
+//! - `api/`: the REST API. [`App`] and its route table, typed request bodies, responses, the
+//!   OpenAPI document, provider sign-in and linking.
+//! - `adapters/`: the Worker (`worker`) and the npm package (`wasm`).
+//!
+//! (`config.rs` holds each layer's settings, so it imports their types; nothing below `api`
+//! reads it but [`Authenticator`], which borrows it.)
+//!
+//! # Design decisions
 //!
 //! - **Sans-IO core.** The core never touches the network, a clock or an RNG itself: it is
-//!   generic over the [`Store`], [`Clock`] and [`Random`] ports, so the whole REST surface is
-//!   tested natively through [`App::handle`], a function from an HTTP [`Request`] to an HTTP
-//!   [`Response`], against [`testing::MemoryStore`], [`testing::FixedClock`] and
-//!   [`testing::SeqRandom`].
+//!   generic over the ports, so the whole REST surface is tested natively through
+//!   [`App::handle`], a function from an HTTP [`Request`] to an HTTP [`Response`], against
+//!   [`testing::MemoryStore`], [`testing::FixedClock`] and [`testing::SeqRandom`].
 //! - **Untrusted until verified.** A bearer credential becomes a [`Principal`] only through
-//!   [`auth::Authenticator::authenticate`]; tokens are verified with an algorithm we choose, never the header.
+//!   [`Authenticator::authenticate`]; tokens are verified with an algorithm we choose, never
+//!   the header.
 //! - **One error type** ([`AuthError`]) is mapped to a status, body and headers in exactly one
 //!   place ([`AuthError::into_response`]); internals never reach clients.
 //! - **Shaped for KV.** One record per key, no read-modify-write lists, TTLs of at least 60 s
-//!   (see [`storage`]).
+//!   (see [`store`]).
 //! - **Secrets stay secret.** Passwords are argon2id hashes, API keys and refresh tokens are
 //!   stored as peppered HMACs, private keys are AES-256-GCM encrypted with the user id as
 //!   associated data, and every secret value lives in a [`Secret`] with a redacted `Debug`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod api_key;
-pub mod app;
-pub mod auth;
-pub mod base62;
+mod adapters;
+mod api;
+mod credentials;
+mod util;
+
 pub mod config;
 pub mod error;
 pub mod http;
-pub mod memo;
-pub mod model;
-pub mod oidc;
-pub mod openapi;
-pub mod password;
 pub mod ports;
-pub mod private_key;
-pub mod requests;
-pub mod secret;
-pub mod session;
-pub mod signin;
-pub mod storage;
+pub mod store;
 pub mod testing;
-pub mod throttle;
-pub mod token;
-pub mod validate;
 
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
-pub mod wasm;
+pub use adapters::wasm;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
-pub mod worker;
+pub use adapters::worker;
 
-pub use app::App;
-pub use auth::{Access, Principal, Scheme};
+pub use api::App;
 pub use config::Config;
+pub use credentials::memo::{Memo, MAX_CONCURRENT_HASHES};
+pub use credentials::{api_key, jwt, oidc, private_key};
+pub use credentials::{Access, Authenticator, Principal, Scheme};
 pub use error::AuthError;
-pub use http::{Request, Response};
+pub use http::{Request, Response, BASE_PATH};
 pub use ports::{Clock, Random, Store};
-pub use secret::Secret;
+pub use util::base62;
+pub use util::secret::Secret;

@@ -298,7 +298,7 @@ mod counting {
 
 #[test]
 fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
-    use edge_auth::storage::{self, EmailRecord, Records, UserRecord};
+    use edge_auth::store::{self, EmailRecord, Records, UserRecord};
     use edge_auth::testing::MemoryStore;
     use edge_auth::{App, Clock as _};
     use futures_executor::block_on;
@@ -321,11 +321,11 @@ fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
         password_hash: "!oidc".into(),
         created_at: now.timestamp(),
     };
-    block_on(records.put(&storage::user_key(&user.id), &user, None, now)).unwrap();
+    block_on(records.put(&store::user_key(&user.id), &user, None, now)).unwrap();
     let owner = EmailRecord {
         user_id: user.id.clone(),
     };
-    block_on(records.put(&storage::email_key(&user.email), &owner, None, now)).unwrap();
+    block_on(records.put(&store::email_key(&user.email), &owner, None, now)).unwrap();
 
     let drawn = |email: &str| {
         let before = app.rng.0.get();
@@ -430,7 +430,7 @@ fn every_response_is_nosniff_and_https_ones_carry_hsts() {
 fn past_the_concurrent_hash_limit_logins_are_told_to_retry_not_queued() {
     let api = api();
     api.register("ada@example.com");
-    let held: Vec<_> = (0..edge_auth::memo::MAX_CONCURRENT_HASHES)
+    let held: Vec<_> = (0..edge_auth::MAX_CONCURRENT_HASHES)
         .map(|_| api.app.memo.hash_permit().unwrap())
         .collect();
     for path in ["/login", "/register"] {

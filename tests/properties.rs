@@ -10,8 +10,8 @@ use base64::Engine as _;
 use chrono::DateTime;
 use common::{api, Api, BASE, PASSWORD};
 use edge_auth::api_key;
+use edge_auth::jwt::{self, AccessClaims, Alg, KeySet, Rules, SigningKey, VerifyingKey};
 use edge_auth::testing::SeqRandom;
-use edge_auth::token::{self, AccessClaims, Alg, KeySet, Rules, SigningKey, VerifyingKey};
 use edge_auth::Request;
 use futures_executor::block_on;
 use proptest::prelude::*;
@@ -30,7 +30,7 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
-// ------------------------------------------------------------------ token::verify
+// ------------------------------------------------------------------ jwt::verify
 
 fn signing_key() -> SigningKey {
     SigningKey::from_seed(&[5u8; 32]).expect("32 bytes")
@@ -45,11 +45,11 @@ fn good_token() -> String {
         jti: "jti-1".into(),
     };
     let now = DateTime::from_timestamp(NOW, 0).expect("valid");
-    token::issue_access(&signing_key(), claims, now, 900)
+    jwt::issue_access(&signing_key(), claims, now, 900)
 }
 
 fn keys() -> KeySet {
-    KeySet::from_jwks(&token::jwks([&signing_key()])).expect("our own JWKS")
+    KeySet::from_jwks(&jwt::jwks([&signing_key()])).expect("our own JWKS")
 }
 
 fn rules() -> Rules {
@@ -57,13 +57,13 @@ fn rules() -> Rules {
         algorithms: vec![Alg::EdDsa, Alg::Hs256],
         issuer: Some("https://auth.example".into()),
         audience: Some("edge-auth".into()),
-        token_type: Some(token::ACCESS_TOKEN_TYPE.into()),
-        leeway_secs: token::LEEWAY_SECS,
+        token_type: Some(jwt::ACCESS_TOKEN_TYPE.into()),
+        leeway_secs: jwt::LEEWAY_SECS,
     }
 }
 
-fn verify(token: &str) -> Result<token::Verified, token::TokenError> {
-    token::verify(
+fn verify(token: &str) -> Result<jwt::Verified, jwt::TokenError> {
+    jwt::verify(
         token,
         &keys(),
         &rules(),
@@ -272,7 +272,7 @@ proptest! {
         secret in proptest::collection::vec(any::<u8>(), 0..64)
     ) {
         let built = VerifyingKey::hs256(None, &secret).is_some();
-        prop_assert_eq!(built, secret.len() >= token::MIN_HS256_KEY_BYTES);
+        prop_assert_eq!(built, secret.len() >= jwt::MIN_HS256_KEY_BYTES);
         let jwks = json!({"keys": [{"kty": "oct", "k": URL_SAFE_NO_PAD.encode(&secret)}]});
         prop_assert_eq!(KeySet::from_jwks(&jwks).is_ok(), built);
     }
@@ -282,7 +282,7 @@ proptest! {
         exp in json_value(),
         nbf in json_value(),
         iat in json_value(),
-        leeway_secs in prop_oneof![any::<i64>(), 0..=token::MAX_LEEWAY_SECS],
+        leeway_secs in prop_oneof![any::<i64>(), 0..=jwt::MAX_LEEWAY_SECS],
         now in prop_oneof![
             Just(DateTime::<chrono::Utc>::MIN_UTC),
             Just(DateTime::<chrono::Utc>::MAX_UTC),
@@ -294,9 +294,9 @@ proptest! {
         claims.insert("nbf".into(), nbf);
         claims.insert("iat".into(), iat);
         let rules = Rules { issuer: None, audience: None, leeway_secs, ..rules() };
-        let result = token::check_claims(&claims, &rules, now);
-        if !(0..=token::MAX_LEEWAY_SECS).contains(&leeway_secs) {
-            prop_assert_eq!(result, Err(token::TokenError::Malformed));
+        let result = jwt::check_claims(&claims, &rules, now);
+        if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
+            prop_assert_eq!(result, Err(jwt::TokenError::Malformed));
         }
     }
 }

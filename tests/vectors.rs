@@ -1,9 +1,9 @@
 //! Test vectors as data: `tests/vectors/rfc8725.json` (also run by the package's wasm tests in
-//! tests/wasm/cases.rs) through `token::verify`, and, natively, Wycheproof's Ed25519 and
+//! tests/wasm/cases.rs) through `jwt::verify`, and, natively, Wycheproof's Ed25519 and
 //! HMAC-SHA256 vectors through the primitives that verifier uses.
 
 use chrono::DateTime;
-use edge_auth::token::{self, Alg, KeySet, Rules};
+use edge_auth::jwt::{self, Alg, KeySet, Rules};
 use serde_json::Value;
 
 #[path = "vectors/rfc8725.rs"]
@@ -27,7 +27,7 @@ fn rules(options: &Value) -> Rules {
         leeway_secs: options
             .get("leewaySecs")
             .and_then(Value::as_i64)
-            .unwrap_or(token::LEEWAY_SECS),
+            .unwrap_or(jwt::LEEWAY_SECS),
     }
 }
 
@@ -36,7 +36,7 @@ fn run(case: &rfc8725::Case) -> Result<Value, &'static str> {
     let keys = KeySet::from_jwks(&case.jwks).map_err(|err| err.code())?;
     let now = case.options["now"].as_i64().expect("options.now");
     let now = DateTime::from_timestamp(now, 0).expect("a valid now");
-    token::verify(&case.token, &keys, &rules(&case.options), now)
+    jwt::verify(&case.token, &keys, &rules(&case.options), now)
         .map(|verified| Value::Object(verified.claims))
         .map_err(|err| err.code())
 }
@@ -91,7 +91,7 @@ fn rfc8725_vectors_reach_every_refusal_verify_can_give() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod wycheproof_vectors {
-    //! The primitives exactly as `token::verify` calls them: jwt-compact's algorithm, its
+    //! The primitives exactly as `jwt::verify` calls them: jwt-compact's algorithm, its
     //! signature length check and `try_from_slice`, then `verify_signature` (for Ed25519 that is
     //! ed25519-dalek's `VerifyingKey::verify`, not `verify_strict`).
 
@@ -169,8 +169,8 @@ mod wycheproof_vectors {
                 }
                 // Keys below 32 bytes never get this far: the key set refuses them.
                 assert_eq!(
-                    edge_auth::token::VerifyingKey::hs256(None, &test.key).is_some(),
-                    test.key.len() >= edge_auth::token::MIN_HS256_KEY_BYTES,
+                    edge_auth::jwt::VerifyingKey::hs256(None, &test.key).is_some(),
+                    test.key.len() >= edge_auth::jwt::MIN_HS256_KEY_BYTES,
                     "tc {}",
                     test.tc_id
                 );

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use chrono::DateTime;
-use edge_auth::token::{self, AccessClaims, SigningKey};
+use edge_auth::jwt::{self, AccessClaims, SigningKey};
 use edge_auth::wasm::{
     classify_credential, decode_jwt_unverified, is_well_formed_api_key, verify_jwt, AuthClient,
     JwtVerifier,
@@ -38,7 +38,7 @@ fn access_token(iss: &str, at: i64) -> String {
         sid: "session-1".into(),
         jti: "jti-1".into(),
     };
-    token::issue_access(
+    jwt::issue_access(
         &key(),
         claims,
         DateTime::from_timestamp(at, 0).unwrap(),
@@ -66,7 +66,7 @@ fn code(err: JsValue) -> String {
 }
 
 fn jwks() -> JsValue {
-    js(&token::jwks([&key()]))
+    js(&jwt::jwks([&key()]))
 }
 
 #[wasm_bindgen_test]
@@ -80,7 +80,7 @@ fn our_access_token_verifies_against_our_jwks() {
     let claims = rust(&claims);
     assert_eq!(claims["sub"], "user-1");
     assert_eq!(claims["exp"], NOW + 900);
-    let text = token::jwks([&key()]).to_string();
+    let text = jwt::jwks([&key()]).to_string();
     let verifier = JwtVerifier::new(JsValue::from_str(&text), options(json!({}))).unwrap();
     assert_eq!(
         rust(

@@ -13,7 +13,7 @@
 //! - Provider tokens are verified with an algorithm from our allow-list (RS256, ES256) and a
 //!   key of the matching type: `none`, HS256 and every other algorithm are refused, which
 //!   defeats algorithm confusion. Then `iss`, `aud`, `exp`/`nbf` with the shared
-//!   [`token::check_claims`], then `nonce` (ID tokens) or the required scopes (access tokens).
+//!   [`jwt::check_claims`], then `nonce` (ID tokens) or the required scopes (access tokens).
 #![allow(async_fn_in_trait)]
 
 use std::cell::RefCell;
@@ -24,12 +24,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::credentials::jwt::{self, Rules, TokenError};
 use crate::error::AuthError;
 use crate::error::ConfigError;
 use crate::http::Response;
 use crate::ports::PortError;
-use crate::secret::Secret;
-use crate::token::{self, Rules, TokenError};
+use crate::util::secret::Secret;
 
 /// How long discovery and JWKS documents are trusted.
 pub const CACHE_MAX_AGE_SECS: i64 = 3600;
@@ -369,13 +369,13 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         &self,
         key: &str,
     ) -> Result<Option<Cached<T>>, AuthError> {
-        let records = crate::storage::Records::new(self.store);
+        let records = crate::store::Records::new(self.store);
         let cached: Option<Cached<T>> = records.get(key).await?;
         Ok(cached.filter(|c| self.now() - c.fetched_at < CACHE_MAX_AGE_SECS))
     }
 
     async fn remember<T: Serialize>(&self, key: &str, cached: &Cached<T>) -> Result<(), AuthError> {
-        let records = crate::storage::Records::new(self.store);
+        let records = crate::store::Records::new(self.store);
         let expires = cached.fetched_at + CACHE_MAX_AGE_SECS;
         records
             .put(key, cached, Some(expires), self.clock.now())
@@ -487,7 +487,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
     ) -> Result<Result<Map<String, Value>, TokenError>, AuthError> {
         // The one strict parser of every JWT we accept: canonical base64url, no duplicate
         // members, no `crit`.
-        let jwt = match token::UntrustedJwt::parse(token) {
+        let jwt = match jwt::UntrustedJwt::parse(token) {
             Ok(jwt) => jwt,
             Err(err) => return Ok(Err(err)),
         };
@@ -530,9 +530,9 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             issuer: Some(self.config.issuer.clone()),
             audience: Some(audience.clone()),
             token_type: None,
-            leeway_secs: token::LEEWAY_SECS,
+            leeway_secs: jwt::LEEWAY_SECS,
         };
-        if let Err(err) = token::check_claims(&claims, &rules, self.clock.now()) {
+        if let Err(err) = jwt::check_claims(&claims, &rules, self.clock.now()) {
             return Ok(Err(err));
         }
         let verdict = match expect {

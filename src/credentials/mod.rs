@@ -5,17 +5,25 @@
 //! unverified) `iss`: ours is verified against our signing keys; any other issuer goes to
 //! [`verify_external`], the one place where the OAuth2 identity-provider scheme plugs in.
 
+pub mod api_key;
+pub mod jwt;
+pub mod memo;
+pub mod oidc;
+pub mod password;
+pub mod private_key;
+pub mod session;
+
 use serde::{Deserialize, Serialize};
 
-use crate::api_key::{self, ApiKeyFormatError};
 use crate::config::Config;
 use crate::error::AuthError;
 use crate::http::Request;
-use crate::memo::Memo;
-use crate::oidc::{Expect, Oidc, Provider};
 use crate::ports::{Clock, Store};
-use crate::storage::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
-use crate::token::{self, Expectations};
+use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
+use api_key::ApiKeyFormatError;
+use jwt::Expectations;
+use memo::Memo;
+use oidc::{Expect, Oidc, Provider};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +184,7 @@ async fn authenticate<S: Store, C: Clock, P: Provider>(
             Some(iss) if iss == auth.config.issuer => authenticate_access_token(auth, token).await,
             Some(iss) => verify_external(auth, token, &iss).await,
             None => Err(AuthError::InvalidToken(
-                token::TokenError::Malformed.message(),
+                jwt::TokenError::Malformed.message(),
             )),
         },
         None => Err(AuthError::InvalidToken("unrecognized credential")),
@@ -186,7 +194,7 @@ async fn authenticate<S: Store, C: Clock, P: Provider>(
 /// The `iss` claim of a token whose signature has not been checked: only for dispatch. Read
 /// with the one strict JWT parser, like every token we accept.
 fn unverified_issuer(token: &str) -> Option<String> {
-    let untrusted = token::UntrustedJwt::parse(token).ok()?;
+    let untrusted = jwt::UntrustedJwt::parse(token).ok()?;
     let iss = untrusted.unverified_claims().get("iss")?.as_str()?;
     Some(iss.to_owned())
 }
@@ -211,12 +219,12 @@ async fn verify_external<S: Store, C: Clock, P: Provider>(
         .get("sub")
         .and_then(|s| s.as_str())
         .unwrap_or_default();
-    let link = crate::oidc::identity_key(&config.issuer, subject);
-    let identity: Option<storage::IdentityRecord> = Records::new(auth.store).get(&link).await?;
+    let link = crate::credentials::oidc::identity_key(&config.issuer, subject);
+    let identity: Option<store::IdentityRecord> = Records::new(auth.store).get(&link).await?;
     let identity = identity.ok_or(AuthError::InvalidToken(
         "no local user is linked to this identity: sign in with the provider first",
     ))?;
-    let provider_scopes = crate::oidc::granted_scopes(&claims)
+    let provider_scopes = crate::credentials::oidc::granted_scopes(&claims)
         .into_iter()
         .map(str::to_owned)
         .collect();
@@ -239,7 +247,7 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
         issuer: &auth.config.issuer,
         audience: &auth.config.audience,
     };
-    let verified = token::verify_access(
+    let verified = jwt::verify_access(
         auth.config.verification_keys(now.timestamp()),
         token,
         &expect,
@@ -248,7 +256,7 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
     .map_err(|err| AuthError::InvalidToken(err.message()))?;
     let claims = verified.claims;
     let records = Records::new(auth.store);
-    let session: Option<SessionRecord> = records.get(&storage::session_key(&claims.sid)).await?;
+    let session: Option<SessionRecord> = records.get(&store::session_key(&claims.sid)).await?;
     match session {
         Some(s) if !s.revoked && s.user_id == claims.sub && s.expires_at > now.timestamp() => {
             Ok(Principal {
@@ -277,7 +285,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
         ApiKeyFormatError::BadChecksum => AuthError::InvalidToken("API key checksum mismatch"),
     })?;
     let records = Records::new(auth.store);
-    let stored_key = storage::api_key_key(key_id);
+    let stored_key = store::api_key_key(key_id);
     let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
     let invalid = AuthError::InvalidToken("invalid API key");
     let Some(record) = record else {
@@ -300,7 +308,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
         let used = ApiKeyUseRecord { at: now };
         let _ = records
             .put(
-                &storage::api_key_use_key(&record.id),
+                &store::api_key_use_key(&record.id),
                 &used,
                 record.expires_at,
                 at,

@@ -2,11 +2,11 @@
 //! with every problem collected into one 422. Handlers never see a field that validation has
 //! not decided.
 
+use crate::api::validate;
+use crate::credentials::private_key;
 use crate::error::AuthError;
 use crate::http::Request;
-use crate::private_key;
-use crate::secret::Secret;
-use crate::validate;
+use crate::util::secret::Secret;
 
 /// Longest password accepted anywhere: argon2 of a megabyte would be a cheap denial of service.
 pub const MAX_PASSWORD_CHARS: usize = 256;

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use crate::oidc::ProviderCache;
+use crate::credentials::oidc::ProviderCache;
 
 /// Most API keys whose last use is remembered; past this the memory starts over.
 const MAX_REMEMBERED_KEYS: usize = 10_000;

@@ -24,17 +24,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
-use crate::app::App;
-use crate::auth::Principal;
+use crate::api::requests::{LinkRequest, TokenExchangeRequest};
+use crate::api::responses::{IdentityResponse, LinkStarted};
+use crate::api::App;
+use crate::credentials::oidc::{self, Expect, OidcConfig, Outbound, Provider};
+use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
-use crate::model::{IdentityResponse, LinkStarted};
-use crate::oidc::{self, Expect, OidcConfig, Outbound, Provider};
 use crate::ports::{Clock, Random, Store};
-use crate::requests::{LinkRequest, TokenExchangeRequest};
-use crate::storage::{self, EmailRecord, IdentityLinkRecord, IdentityRecord, UserRecord};
-use crate::throttle::{self, Throttle};
+use crate::store::throttle::{self, Throttle};
+use crate::store::{self, EmailRecord, IdentityLinkRecord, IdentityRecord, UserRecord};
 
 const STATE_LEN: usize = 32;
 const CODE_LEN: usize = 32;
@@ -121,7 +121,7 @@ fn is_challenge(text: &str) -> bool {
 }
 
 fn is_token(text: &str, len: usize) -> bool {
-    text.len() == len && crate::base62::is_base62(text)
+    text.len() == len && crate::util::base62::is_base62(text)
 }
 
 impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
@@ -197,10 +197,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             }
         };
         let metadata = self.oidc()?.metadata().await?;
-        let state = crate::base62::random(&self.rng, STATE_LEN)?;
+        let state = crate::util::base62::random(&self.rng, STATE_LEN)?;
         let pending = OauthState {
-            nonce: crate::base62::random(&self.rng, 32)?,
-            verifier: crate::base62::random(&self.rng, 64)?,
+            nonce: crate::util::base62::random(&self.rng, 32)?,
+            verifier: crate::util::base62::random(&self.rng, 64)?,
             redirect_uri,
             callback_url,
             client_challenge,
@@ -300,7 +300,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let claims = self.exchange_provider_code(config, &pending, &code).await?;
         let grant = self.resolve_identity(config, &claims, &pending).await?;
         let now = self.clock.now();
-        let one_time = crate::base62::random(&self.rng, CODE_LEN)?;
+        let one_time = crate::util::base62::random(&self.rng, CODE_LEN)?;
         let record = CodeRecord {
             challenge: pending.client_challenge,
             expires_at: now.timestamp() + CODE_TTL_SECS,
@@ -389,7 +389,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let email = claims
             .get("email")
             .and_then(Value::as_str)
-            .and_then(crate::validate::normalize_email);
+            .and_then(crate::api::validate::normalize_email);
         let verified = claims.get("email_verified") == Some(&Value::Bool(true));
         let link = oidc::identity_key(&config.issuer, subject);
         let linked = records.get::<IdentityRecord>(&link).await?;
@@ -416,7 +416,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 let email = email
                     .ok_or_else(|| bad("The identity provider shared no valid email address"))?;
                 if records
-                    .get::<EmailRecord>(&storage::email_key(&email))
+                    .get::<EmailRecord>(&store::email_key(&email))
                     .await?
                     .is_some()
                 {
@@ -463,7 +463,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         };
         let id = oidc::identity_id(issuer, subject);
         records
-            .put(&storage::user_identity_key(user_id, &id), &entry, None, now)
+            .put(&store::user_identity_key(user_id, &id), &entry, None, now)
             .await
     }
 
@@ -531,7 +531,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 "value_error",
             )]));
         }
-        let ticket = crate::base62::random(&self.rng, CODE_LEN)?;
+        let ticket = crate::util::base62::random(&self.rng, CODE_LEN)?;
         let now = self.clock.now();
         let record = LinkTicket {
             user_id: principal.user_id.clone(),
@@ -562,7 +562,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         user_id: &str,
     ) -> Result<Vec<IdentityResponse>, AuthError> {
         let records = self.records();
-        let prefix = storage::user_identities_prefix(user_id);
+        let prefix = store::user_identities_prefix(user_id);
         let mut out = Vec::new();
         for key in records.list(&prefix).await? {
             if let Some(entry) = records.get::<IdentityLinkRecord>(&key).await? {
@@ -586,7 +586,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             return Err(not_found);
         }
         let records = self.records();
-        let entry_key = storage::user_identity_key(&principal.user_id, id);
+        let entry_key = store::user_identity_key(&principal.user_id, id);
         let entry: IdentityLinkRecord = records.get(&entry_key).await?.ok_or(not_found)?;
         let user: UserRecord = self.user(principal).await?;
         // Counted without the one being removed (a list that lags a recent write must not
@@ -597,7 +597,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             .iter()
             .filter(|identity| identity.id != id)
             .count();
-        if !crate::password::is_password_hash(&user.password_hash) && others == 0 {
+        if !crate::credentials::password::is_password_hash(&user.password_hash) && others == 0 {
             return Err(AuthError::Conflict(
                 "This is the account's only way to sign in: link another provider first",
             ));

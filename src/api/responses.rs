@@ -4,8 +4,8 @@
 use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Scheme;
-use crate::storage::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
+use crate::credentials::Scheme;
+use crate::store::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
 
 /// Formats Unix seconds as `2019-08-24T14:15:22Z`.
 pub fn timestamp(unix: i64) -> String {
@@ -130,7 +130,7 @@ impl From<&ApiKeyRecord> for ApiKeySummary {
         Self {
             id: key.id.clone(),
             name: key.name.clone(),
-            prefix: crate::api_key::display_prefix(&key.id),
+            prefix: crate::credentials::api_key::display_prefix(&key.id),
             last4: key.last4.clone(),
             scopes: key.scopes.clone(),
             created_at: timestamp(key.created_at),

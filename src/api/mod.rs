@@ -1,33 +1,39 @@
 //! The REST API: routing and handlers, as one function from [`Request`] to [`Response`].
 
+pub mod openapi;
+pub mod requests;
+pub mod responses;
+pub mod signin;
+pub mod validate;
+
 use std::rc::Rc;
 
 use futures_util::future::join_all;
 
-use crate::api_key;
-use crate::auth::{Authenticator, Principal};
-use crate::config::Config;
-use crate::error::AuthError;
-use crate::http::{Request, Response};
-use crate::memo::Memo;
-use crate::model::{
+use crate::api::requests::{
+    CreateApiKeyRequest, LoginRequest, PutPrivateKeyRequest, RefreshRequest, RegisterRequest,
+};
+use crate::api::responses::{
     ApiKeyCreated, ApiKeyList, ApiKeySummary, MeResponse, PrivateKeyStatus, TokenResponse,
     UserResponse,
 };
-use crate::oidc::{NoProvider, Oidc, Provider};
-use crate::password;
+use crate::config::Config;
+use crate::credentials::api_key;
+use crate::credentials::jwt::{self, AccessClaims};
+use crate::credentials::memo::Memo;
+use crate::credentials::oidc::{NoProvider, Oidc, Provider};
+use crate::credentials::password;
+use crate::credentials::private_key;
+use crate::credentials::session::{self, Exchange};
+use crate::credentials::{Authenticator, Principal};
+use crate::error::AuthError;
+use crate::http::{Request, Response};
 use crate::ports::{Clock, Random, Store};
-use crate::private_key;
-use crate::requests::{
-    CreateApiKeyRequest, LoginRequest, PutPrivateKeyRequest, RefreshRequest, RegisterRequest,
-};
-use crate::session::{self, Exchange};
-use crate::storage::{
+use crate::store::throttle::{self, Throttle};
+use crate::store::{
     self, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord, EmailRecord, PrivateKeyRecord, Records,
     RefreshRecord, SessionRecord, UserRecord,
 };
-use crate::throttle::{self, Throttle};
-use crate::token::{self, AccessClaims};
 
 pub use crate::http::BASE_PATH;
 
@@ -164,15 +170,15 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 } else {
                     &req.origin
                 };
-                Ok(Response::json(200, &crate::openapi::document(server)))
+                Ok(Response::json(200, &crate::api::openapi::document(server)))
             }
             (Route::Docs, _) => {
-                let (page, csp) = crate::openapi::docs_page();
+                let (page, csp) = crate::api::openapi::docs_page();
                 Ok(Response::html(200, page).with_header("content-security-policy", csp))
             }
             (Route::Jwks, _) => Ok(Response::json(
                 200,
-                &token::jwks(self.config.verification_keys(self.clock.now().timestamp())),
+                &jwt::jwks(self.config.verification_keys(self.clock.now().timestamp())),
             )
             .with_header("cache-control", "public, max-age=300")),
             (route, method) => {
@@ -196,7 +202,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
 
     /// A place among the requests of this isolate allowed to hash a password now (503 with
     /// `Retry-After` when there is none).
-    fn hash_permit(&self) -> Result<crate::memo::HashPermit<'_>, AuthError> {
+    fn hash_permit(&self) -> Result<crate::credentials::memo::HashPermit<'_>, AuthError> {
         self.memo.hash_permit().ok_or(AuthError::Busy {
             retry_after_secs: 1,
         })
@@ -223,7 +229,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             let per_ip = Throttle::check(&records, "register-ip", ip, limit, now).await?;
             per_ip.hit(&records, now).await;
         }
-        let email_key = storage::email_key(&email);
+        let email_key = store::email_key(&email);
         if records.get::<EmailRecord>(&email_key).await?.is_some() {
             return Err(AuthError::Conflict("A user with this email already exists"));
         }
@@ -241,7 +247,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     ) -> Result<UserRecord, AuthError> {
         let now = self.clock.now();
         let user = UserRecord {
-            id: crate::base62::random(&self.rng, USER_ID_LEN)?,
+            id: crate::util::base62::random(&self.rng, USER_ID_LEN)?,
             email,
             name,
             password_hash,
@@ -250,13 +256,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let records = self.records();
         // The user first: an email record never points at a missing user.
         records
-            .put(&storage::user_key(&user.id), &user, None, now)
+            .put(&store::user_key(&user.id), &user, None, now)
             .await?;
         let owner = EmailRecord {
             user_id: user.id.clone(),
         };
         records
-            .put(&storage::email_key(&user.email), &owner, None, now)
+            .put(&store::email_key(&user.email), &owner, None, now)
             .await?;
         Ok(user)
     }
@@ -279,9 +285,9 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             }
             None => None,
         };
-        let owner: Option<EmailRecord> = records.get(&storage::email_key(&email)).await?;
+        let owner: Option<EmailRecord> = records.get(&store::email_key(&email)).await?;
         let user: Option<UserRecord> = match owner {
-            Some(owner) => records.get(&storage::user_key(&owner.user_id)).await?,
+            Some(owner) => records.get(&store::user_key(&owner.user_id)).await?,
             None => None,
         };
         let verified = match &user {
@@ -309,7 +315,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             user.password_hash =
                 password::hash_password(self.config.password, &password, &self.rng)?;
             records
-                .put(&storage::user_key(&user.id), &user, None, now)
+                .put(&store::user_key(&user.id), &user, None, now)
                 .await?;
         }
         let tokens = self.start_session(&user.id).await?;
@@ -323,14 +329,14 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     /// Starts a session (a refresh-token family) for a user who has just proven who they are.
     pub(crate) async fn start_session(&self, user_id: &str) -> Result<TokenResponse, AuthError> {
         let now = self.clock.now();
-        let session_id = crate::base62::random(&self.rng, SESSION_ID_LEN)?;
+        let session_id = crate::util::base62::random(&self.rng, SESSION_ID_LEN)?;
         let session = SessionRecord {
             user_id: user_id.to_owned(),
             revoked: false,
             created_at: now.timestamp(),
             expires_at: now.timestamp() + self.config.refresh_ttl_secs,
         };
-        let key = storage::session_key(&session_id);
+        let key = store::session_key(&session_id);
         self.records()
             .put(&key, &session, Some(session.expires_at), now)
             .await?;
@@ -354,7 +360,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         };
         self.records()
             .put(
-                &storage::refresh_key(&refresh.id),
+                &store::refresh_key(&refresh.id),
                 &record,
                 Some(record.expires_at),
                 now,
@@ -365,9 +371,9 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             sub: session.user_id.clone(),
             aud: self.config.audience.clone(),
             sid: session_id.to_owned(),
-            jti: crate::base62::random(&self.rng, 16)?,
+            jti: crate::util::base62::random(&self.rng, 16)?,
         };
-        let access_token = token::issue_access(
+        let access_token = jwt::issue_access(
             &self.config.signing_key,
             claims,
             now,
@@ -387,12 +393,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let invalid = AuthError::InvalidToken("invalid refresh token");
         let token_id = session::parse(&presented).ok_or(invalid.clone())?;
         let records = self.records();
-        let token_key = storage::refresh_key(token_id);
+        let token_key = store::refresh_key(token_id);
         let mut record: RefreshRecord = records.get(&token_key).await?.ok_or(invalid.clone())?;
         if !api_key::secret_matches(&self.config.pepper, &presented, &record.hash) {
             return Err(invalid);
         }
-        let session_key = storage::session_key(&record.session_id);
+        let session_key = store::session_key(&record.session_id);
         let mut session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
         let now = self.clock.now();
         if session.revoked {
@@ -427,7 +433,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     async fn logout(&self, principal: &Principal) -> Result<Response, AuthError> {
         if let Some(session_id) = &principal.session_id {
             let records = self.records();
-            let key = storage::session_key(session_id);
+            let key = store::session_key(session_id);
             if let Some(mut session) = records.get::<SessionRecord>(&key).await? {
                 session.revoked = true;
                 let now = self.clock.now();
@@ -441,7 +447,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
 
     pub(crate) async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {
         self.records()
-            .get(&storage::user_key(&principal.user_id))
+            .get(&store::user_key(&principal.user_id))
             .await?
             .ok_or(AuthError::InvalidToken("user no longer exists"))
     }
@@ -461,16 +467,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     async fn list_api_keys(&self, principal: &Principal) -> Result<Response, AuthError> {
         principal.require_interactive()?;
         let records = self.records();
-        let prefix = storage::user_api_keys_prefix(&principal.user_id);
+        let prefix = store::user_api_keys_prefix(&principal.user_id);
         let ids = records.list(&prefix).await?;
         let lookups = ids.iter().map(|index_key| {
             let key_id = &index_key[prefix.len()..];
             let records = &records;
             async move {
-                let (key, used) = (
-                    storage::api_key_key(key_id),
-                    storage::api_key_use_key(key_id),
-                );
+                let (key, used) = (store::api_key_key(key_id), store::api_key_use_key(key_id));
                 let (key, used) = futures_util::future::join(
                     records.get::<ApiKeyRecord>(&key),
                     records.get::<ApiKeyUseRecord>(&used),
@@ -522,7 +525,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let records = self.records();
         records
             .put(
-                &storage::api_key_key(&record.id),
+                &store::api_key_key(&record.id),
                 &record,
                 record.expires_at,
                 now,
@@ -530,7 +533,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             .await?;
         let index_key = format!(
             "{}{}",
-            storage::user_api_keys_prefix(&record.user_id),
+            store::user_api_keys_prefix(&record.user_id),
             record.id
         );
         let index = ApiKeyIndexRecord {
@@ -561,10 +564,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         principal.require_interactive()?;
         let records = self.records();
         let not_found = AuthError::NotFound("API key not found");
-        if key_id.len() != api_key::ID_LEN || !crate::base62::is_base62(key_id) {
+        if key_id.len() != api_key::ID_LEN || !crate::util::base62::is_base62(key_id) {
             return Err(not_found);
         }
-        let key = storage::api_key_key(key_id);
+        let key = store::api_key_key(key_id);
         let record: ApiKeyRecord = records.get(&key).await?.ok_or(not_found.clone())?;
         if record.user_id != principal.user_id {
             return Err(not_found);
@@ -573,13 +576,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         records.delete(&key).await?;
         let index_key = format!(
             "{}{}",
-            storage::user_api_keys_prefix(&record.user_id),
+            store::user_api_keys_prefix(&record.user_id),
             record.id
         );
         records.delete(&index_key).await?;
-        records
-            .delete(&storage::api_key_use_key(&record.id))
-            .await?;
+        records.delete(&store::api_key_use_key(&record.id)).await?;
         Ok(Response::empty(204))
     }
 
@@ -587,7 +588,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         &self,
         user_id: &str,
     ) -> Result<Option<PrivateKeyRecord>, AuthError> {
-        self.records().get(&storage::private_key_key(user_id)).await
+        self.records().get(&store::private_key_key(user_id)).await
     }
 
     async fn private_key_status(&self, principal: &Principal) -> Result<Response, AuthError> {
@@ -620,7 +621,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         };
         self.records()
             .put(
-                &storage::private_key_key(&principal.user_id),
+                &store::private_key_key(&principal.user_id),
                 &record,
                 None,
                 now,
@@ -632,7 +633,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     async fn delete_private_key(&self, principal: &Principal) -> Result<Response, AuthError> {
         principal.require_interactive()?;
         self.records()
-            .delete(&storage::private_key_key(&principal.user_id))
+            .delete(&store::private_key_key(&principal.user_id))
             .await?;
         Ok(Response::empty(204))
     }

@@ -5,6 +5,8 @@
 //! concurrent writers lose nothing; a user's API keys are found by listing a key prefix. Keys
 //! carry a version (`v1:`), and every value is JSON with a `"v"` field.
 
+pub mod throttle;
+
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -12,7 +14,6 @@ use serde_json::Value;
 
 use crate::error::AuthError;
 use crate::ports::{Store, MIN_TTL_SECS};
-use crate::private_key::Sealed;
 
 const VERSION: u64 = 1;
 
@@ -165,6 +166,15 @@ pub struct IdentityLinkRecord {
     pub email: Option<String>,
     /// Unix seconds.
     pub linked_at: i64,
+}
+
+/// An encrypted private key as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    /// The 96-bit nonce, base64.
+    pub nonce: String,
+    /// Ciphertext and tag, base64.
+    pub ciphertext: String,
 }
 
 /// A user's encrypted private key.

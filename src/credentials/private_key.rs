@@ -6,12 +6,11 @@ use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::AuthError;
 use crate::ports::Random;
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 /// The longest private key accepted, in bytes (an RSA-4096 PEM is about 3.3 KB).
 pub const MAX_KEY_BYTES: usize = 16 * 1024;
@@ -55,14 +54,7 @@ pub fn normalize(value: &Value) -> Result<Secret<String>, KeyFormatError> {
     }
 }
 
-/// An encrypted private key as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sealed {
-    /// The 96-bit nonce, base64.
-    pub nonce: String,
-    /// Ciphertext and tag, base64.
-    pub ciphertext: String,
-}
+pub use crate::store::Sealed;
 
 fn cipher(kek: &Secret<Vec<u8>>) -> Result<Aes256Gcm, AuthError> {
     Aes256Gcm::new_from_slice(kek.expose())

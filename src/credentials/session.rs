@@ -9,10 +9,10 @@
 //! Refresh tokens are `rt-` + a 16-character id + a 43-character secret, base62; only their
 //! peppered HMAC is stored.
 
-use crate::base62;
 use crate::ports::{PortError, Random};
-use crate::secret::Secret;
-use crate::storage::RefreshRecord;
+use crate::store::RefreshRecord;
+use crate::util::base62;
+use crate::util::secret::Secret;
 
 /// Every refresh token starts with this.
 pub const PREFIX: &str = "rt-";

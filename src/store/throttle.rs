@@ -25,7 +25,7 @@ use crate::error::AuthError;
 use crate::error::ConfigError;
 use crate::http::Request;
 use crate::ports::Store;
-use crate::storage::Records;
+use crate::store::Records;
 
 /// At most `max` attempts per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

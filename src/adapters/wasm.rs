@@ -20,10 +20,10 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::api_key;
+use crate::api::responses::TokenResponse;
+use crate::credentials::api_key;
+use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
 use crate::http::BASE_PATH;
-use crate::model::TokenResponse;
-use crate::token::{self, Alg, KeySet, Rules, TokenError};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -206,11 +206,11 @@ impl JwtVerifier {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let leeway_secs = options.leeway_secs.unwrap_or(token::LEEWAY_SECS);
-        if !(0..=token::MAX_LEEWAY_SECS).contains(&leeway_secs) {
+        let leeway_secs = options.leeway_secs.unwrap_or(jwt::LEEWAY_SECS);
+        if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
             let msg = format!(
                 "options.leewaySecs: {leeway_secs} is not within 0..={}",
-                token::MAX_LEEWAY_SECS
+                jwt::MAX_LEEWAY_SECS
             );
             return Err(js_sys::TypeError::new(&msg).into());
         }
@@ -232,7 +232,7 @@ impl JwtVerifier {
     pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
         let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
             .unwrap_or_default();
-        let verified = token::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
+        let verified = jwt::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
         // JSON.parse builds the claims object faster than property-by-property conversion.
         let text = serde_json::to_string(&verified.claims).unwrap_or_default();
         js_sys::JSON::parse(&text).map_err(|_| token_error(TokenError::Malformed))
@@ -362,7 +362,7 @@ struct Inner {
 const VERIFIER_KEY: &str = "edge-auth.sign-in-verifier";
 
 fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
-    crate::oidc::encode_pairs(&[
+    crate::credentials::oidc::encode_pairs(&[
         ("redirect_uri", redirect_uri),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
@@ -373,11 +373,11 @@ impl Inner {
     /// A fresh verifier for a provider sign-in, kept in memory and in sessionStorage (which
     /// survives the redirect); returns its S256 challenge.
     fn new_sign_in_verifier(&self) -> Result<String, JsValue> {
-        let verifier = crate::base62::random(&crate::ports::OsRandom, 64)
+        let verifier = crate::util::base62::random(&crate::ports::OsRandom, 64)
             .map_err(|err| JsValue::from(js_sys::Error::new(&err.0)))?;
         // Storage can be missing (Node) or disabled; memory still works within this page.
         drop(SessionStorage::set(VERIFIER_KEY, &verifier));
-        let challenge = crate::oidc::pkce_challenge(&verifier);
+        let challenge = crate::credentials::oidc::pkce_challenge(&verifier);
         *self.sign_in_verifier.borrow_mut() = Some(verifier);
         Ok(challenge)
     }

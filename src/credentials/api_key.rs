@@ -9,9 +9,9 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::base62;
 use crate::ports::{PortError, Random};
-use crate::secret::Secret;
+use crate::util::base62;
+use crate::util::secret::Secret;
 
 /// Every API key starts with this.
 pub const PREFIX: &str = "sk-";

@@ -14,13 +14,13 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{event, kv, Context, Env, Headers};
 
-use crate::app::App;
-use crate::auth::Principal;
+use crate::api::App;
 use crate::config::Config;
+use crate::credentials::memo::Memo;
+use crate::credentials::oidc::{Outbound, Provider, ProviderAlg};
+use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{self, MAX_BODY_BYTES};
-use crate::memo::Memo;
-use crate::oidc::{Outbound, Provider, ProviderAlg};
 use crate::ports::{Clock, OsRandom, PortError, Store};
 
 /// The KV namespace binding.

@@ -175,3 +175,13 @@ pub fn assert_invalid_token(response: &Response) {
 pub fn refresh(api: &Api, token: &str) -> Response {
     api.post("/refresh", json!({"refresh_token": token}))
 }
+
+/// An API configured for a provider that is never reached (port 9).
+pub fn oidc_api() -> Api {
+    api_with(config_with(&[
+        ("OIDC_ISSUER", "http://127.0.0.1:9"),
+        ("OIDC_CLIENT_ID", "edge-auth"),
+        ("OIDC_CLIENT_SECRET", "secret"),
+        ("OIDC_REDIRECT_URIS", "http://127.0.0.1:8787/"),
+    ]))
+}

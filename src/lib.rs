@@ -18,8 +18,10 @@
 //!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),
 //!   `password` (argon2id), `private_key` (sealed at rest), `oidc` (discovery, JWKS cache,
 //!   provider tokens), `memo` (what an isolate remembers between requests).
-//! - `api/`: the REST API. [`App`] and its route table, typed request bodies, responses, the
-//!   OpenAPI document, provider sign-in and linking.
+//! - `api/`: the REST API. [`App`] (`mod.rs`) and its route table (`routes.rs`), typed request
+//!   bodies (`requests.rs` on the 422 collector in `validate.rs`), `responses.rs`, the OpenAPI
+//!   document, and `handlers/`, one file per resource: accounts, sessions, api_keys,
+//!   private_key, oauth (provider sign-in), identities (the code trade, linking).
 //! - `adapters/`: the Worker (`worker`) and the npm package (`wasm`).
 //!
 //! (`config.rs` holds each layer's settings, so it imports their types; nothing below `api`

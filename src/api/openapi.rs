@@ -40,11 +40,7 @@ fn operation(
     let mut all: Vec<(&str, &str, Option<&str>)> = responses.to_vec();
     if request.is_some() {
         all.push(("413", "Body over 64 KB", Some("Error")));
-        all.push((
-            "415",
-            "Content-Type is not application/json",
-            Some("Error"),
-        ));
+        all.push(("415", "Content-Type is not application/json", Some("Error")));
         all.push(("422", "Validation error", Some("HTTPValidationError")));
     }
     if !security.is_empty() {

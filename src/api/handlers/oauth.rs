@@ -24,22 +24,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
-use crate::api::requests::{LinkRequest, TokenExchangeRequest};
-use crate::api::responses::{IdentityResponse, LinkStarted};
 use crate::api::App;
 use crate::credentials::oidc::{self, Expect, OidcConfig, Outbound, Provider};
-use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::ports::{Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
-use crate::store::{self, EmailRecord, IdentityLinkRecord, IdentityRecord, UserRecord};
+use crate::store::{self, EmailRecord, IdentityRecord};
 
 const STATE_LEN: usize = 32;
-const CODE_LEN: usize = 32;
+pub(super) const CODE_LEN: usize = 32;
 /// How long the one-time code and the link ticket live (KV's shortest TTL).
-pub const CODE_TTL_SECS: i64 = 60;
+pub(super) const CODE_TTL_SECS: i64 = 60;
 
 /// The cookie that binds a sign-in's state to the browser that started it: a callback whose
 /// state the browser does not hold is refused (login CSRF: an attacker's callback URL opened
@@ -71,7 +68,7 @@ struct OauthState {
 /// What a one-time code is worth.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Grant {
+pub(super) enum Grant {
     /// Sign in as this user.
     SignIn { user_id: String },
     /// Attach this identity to this user, then sign in as them.
@@ -85,42 +82,42 @@ enum Grant {
 
 /// A one-time code from `/oauth/callback`, traded at `/oauth/token`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CodeRecord {
-    challenge: String,
-    expires_at: i64,
-    grant: Grant,
+pub(super) struct CodeRecord {
+    pub(super) challenge: String,
+    pub(super) expires_at: i64,
+    pub(super) grant: Grant,
 }
 
 /// A one-time link ticket from `POST /oauth/link`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct LinkTicket {
-    user_id: String,
-    challenge: String,
+pub(super) struct LinkTicket {
+    pub(super) user_id: String,
+    pub(super) challenge: String,
 }
 
 fn state_key(state: &str) -> String {
     format!("v1:oauth:state:{state}")
 }
-fn code_key(code: &str) -> String {
+pub(super) fn code_key(code: &str) -> String {
     format!("v1:oauth:code:{code}")
 }
-fn link_key(ticket: &str) -> String {
+pub(super) fn link_key(ticket: &str) -> String {
     format!("v1:oauth:link:{ticket}")
 }
 
-fn bad(msg: &str) -> AuthError {
+pub(super) fn bad(msg: &str) -> AuthError {
     AuthError::BadRequest(msg.to_owned())
 }
 
 /// A PKCE S256 challenge: 43 base64url characters.
-fn is_challenge(text: &str) -> bool {
+pub(super) fn is_challenge(text: &str) -> bool {
     text.len() == 43
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn is_token(text: &str, len: usize) -> bool {
+pub(super) fn is_token(text: &str, len: usize) -> bool {
     text.len() == len && crate::util::base62::is_base62(text)
 }
 
@@ -438,175 +435,6 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
                 Ok(Grant::SignIn { user_id: user.id })
             }
         }
-    }
-
-    /// Links (`issuer`, `subject`) to a user: the lookup record and the user's list entry.
-    async fn attach_identity(
-        &self,
-        user_id: &str,
-        issuer: &str,
-        subject: &str,
-        email: Option<String>,
-    ) -> Result<(), AuthError> {
-        let records = self.records();
-        let now = self.clock.now();
-        let key = oidc::identity_key(issuer, subject);
-        let identity = IdentityRecord {
-            user_id: user_id.to_owned(),
-        };
-        records.put(&key, &identity, None, now).await?;
-        let entry = IdentityLinkRecord {
-            issuer: issuer.to_owned(),
-            subject: subject.to_owned(),
-            email,
-            linked_at: now.timestamp(),
-        };
-        let id = oidc::identity_id(issuer, subject);
-        records
-            .put(&store::user_identity_key(user_id, &id), &entry, None, now)
-            .await
-    }
-
-    /// `POST /oauth/token`: a one-time code and the app's verifier for our token pair.
-    pub(crate) async fn oauth_token(&self, req: &Request) -> Result<Response, AuthError> {
-        let TokenExchangeRequest {
-            code,
-            code_verifier,
-        } = TokenExchangeRequest::parse(req)?;
-        let invalid = || bad("Invalid or expired sign-in code");
-        if !is_token(&code, CODE_LEN) {
-            return Err(invalid());
-        }
-        let records = self.records();
-        let key = code_key(&code);
-        let record: CodeRecord = records.get(&key).await?.ok_or_else(invalid)?;
-        // Single use, whatever happens next.
-        records.delete(&key).await?;
-        let presented = oidc::pkce_challenge(&code_verifier);
-        let matches = bool::from(presented.as_bytes().ct_eq(record.challenge.as_bytes()));
-        if !matches || self.clock.now().timestamp() >= record.expires_at {
-            return Err(invalid());
-        }
-        let user_id = match record.grant {
-            Grant::SignIn { user_id } => user_id,
-            Grant::Link {
-                user_id,
-                issuer,
-                subject,
-                email,
-            } => {
-                let link = oidc::identity_key(&issuer, &subject);
-                match records.get::<IdentityRecord>(&link).await? {
-                    Some(other) if other.user_id != user_id => {
-                        return Err(AuthError::Conflict(
-                            "This provider account is linked to another account",
-                        ))
-                    }
-                    _ => {
-                        self.attach_identity(&user_id, &issuer, &subject, email)
-                            .await?
-                    }
-                }
-                user_id
-            }
-        };
-        let tokens = self.start_session(&user_id).await?;
-        Ok(Self::token_response(&tokens))
-    }
-
-    /// `POST /oauth/link`: a one-time ticket to start a sign-in that links the provider
-    /// identity to the caller's account.
-    pub(crate) async fn oauth_link(
-        &self,
-        principal: &Principal,
-        req: &Request,
-    ) -> Result<Response, AuthError> {
-        principal.require_interactive()?;
-        self.oidc_config()?;
-        let LinkRequest { code_challenge } = LinkRequest::parse(req)?;
-        if !is_challenge(&code_challenge) {
-            return Err(AuthError::Validation(vec![crate::error::FieldError::body(
-                "code_challenge",
-                "The S256 challenge of a verifier the app keeps: 43 base64url characters",
-                "value_error",
-            )]));
-        }
-        let ticket = crate::util::base62::random(&self.rng, CODE_LEN)?;
-        let now = self.clock.now();
-        let record = LinkTicket {
-            user_id: principal.user_id.clone(),
-            challenge: code_challenge,
-        };
-        let expires_at = now.timestamp() + CODE_TTL_SECS;
-        self.records()
-            .put(&link_key(&ticket), &record, Some(expires_at), now)
-            .await?;
-        let url = format!(
-            "{}{BASE_PATH}/oauth/authorize?link={ticket}",
-            if req.origin.is_empty() {
-                &self.config.issuer
-            } else {
-                &req.origin
-            }
-        );
-        let started = LinkStarted {
-            authorization_url: url,
-            expires_in: CODE_TTL_SECS,
-        };
-        Ok(Response::json(200, &started).with_header("cache-control", "no-store"))
-    }
-
-    /// The provider identities linked to a user.
-    pub(crate) async fn identities(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<IdentityResponse>, AuthError> {
-        let records = self.records();
-        let prefix = store::user_identities_prefix(user_id);
-        let mut out = Vec::new();
-        for key in records.list(&prefix).await? {
-            if let Some(entry) = records.get::<IdentityLinkRecord>(&key).await? {
-                out.push(IdentityResponse::new(&key[prefix.len()..], &entry));
-            }
-        }
-        out.sort_by(|a, b| (&a.linked_at, &a.id).cmp(&(&b.linked_at, &b.id)));
-        Ok(out)
-    }
-
-    /// `DELETE /identities/{id}`: unlinks a provider identity from the caller's account,
-    /// unless it is the account's only way to sign in.
-    pub(crate) async fn unlink_identity(
-        &self,
-        principal: &Principal,
-        id: &str,
-    ) -> Result<Response, AuthError> {
-        principal.require_interactive()?;
-        let not_found = AuthError::NotFound("Identity not found");
-        if id.len() != 43 || !is_challenge(id) {
-            return Err(not_found);
-        }
-        let records = self.records();
-        let entry_key = store::user_identity_key(&principal.user_id, id);
-        let entry: IdentityLinkRecord = records.get(&entry_key).await?.ok_or(not_found)?;
-        let user: UserRecord = self.user(principal).await?;
-        // Counted without the one being removed (a list that lags a recent write must not
-        // make the count wrap or let the last one go).
-        let others = self
-            .identities(&principal.user_id)
-            .await?
-            .iter()
-            .filter(|identity| identity.id != id)
-            .count();
-        if !crate::credentials::password::is_password_hash(&user.password_hash) && others == 0 {
-            return Err(AuthError::Conflict(
-                "This is the account's only way to sign in: link another provider first",
-            ));
-        }
-        records
-            .delete(&oidc::identity_key(&entry.issuer, &entry.subject))
-            .await?;
-        records.delete(&entry_key).await?;
-        Ok(Response::empty(204))
     }
 }
 

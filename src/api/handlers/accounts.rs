@@ -1,0 +1,146 @@
+//! Registration, login and the caller (`/register`, `/login`, `/me`).
+
+use crate::api::requests::{LoginRequest, RegisterRequest};
+use crate::api::responses::{MeResponse, UserResponse};
+use crate::api::App;
+use crate::credentials::oidc::Provider;
+use crate::credentials::password;
+use crate::credentials::Principal;
+use crate::error::AuthError;
+use crate::http::{Request, Response};
+use crate::ports::{Clock, Random, Store};
+use crate::store::throttle::{self, Throttle};
+use crate::store::{self, EmailRecord, UserRecord};
+
+const USER_ID_LEN: usize = 22;
+
+impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+    pub(crate) async fn register(&self, req: &Request) -> Result<Response, AuthError> {
+        let RegisterRequest {
+            email,
+            password,
+            name,
+        } = RegisterRequest::parse(req)?;
+        let _permit = self.hash_permit()?;
+
+        let records = self.records();
+        if let Some(ip) = throttle::client_ip(req) {
+            // Every registration writes to the store without any credential: limit it per
+            // address, successful or not.
+            let limit = self.config.limits.register_per_ip;
+            let now = self.clock.now();
+            let per_ip = Throttle::check(&records, "register-ip", ip, limit, now).await?;
+            per_ip.hit(&records, now).await;
+        }
+        let email_key = store::email_key(&email);
+        if records.get::<EmailRecord>(&email_key).await?.is_some() {
+            return Err(AuthError::Conflict("A user with this email already exists"));
+        }
+        let password_hash = password::hash_password(self.config.password, &password, &self.rng)?;
+        let user = self.create_user(email, name, password_hash).await?;
+        Ok(Response::json(201, &UserResponse::from(&user)))
+    }
+
+    /// Stores a new user and the record that makes its email taken.
+    pub(crate) async fn create_user(
+        &self,
+        email: String,
+        name: Option<String>,
+        password_hash: String,
+    ) -> Result<UserRecord, AuthError> {
+        let now = self.clock.now();
+        let user = UserRecord {
+            id: crate::util::base62::random(&self.rng, USER_ID_LEN)?,
+            email,
+            name,
+            password_hash,
+            created_at: now.timestamp(),
+        };
+        let records = self.records();
+        // The user first: an email record never points at a missing user.
+        records
+            .put(&store::user_key(&user.id), &user, None, now)
+            .await?;
+        let owner = EmailRecord {
+            user_id: user.id.clone(),
+        };
+        records
+            .put(&store::email_key(&user.email), &owner, None, now)
+            .await?;
+        Ok(user)
+    }
+
+    pub(crate) async fn login(&self, req: &Request) -> Result<Response, AuthError> {
+        let LoginRequest { email, password } = LoginRequest::parse(req)?;
+        let _permit = self.hash_permit()?;
+        let records = self.records();
+        let now = self.clock.now();
+        let limits = &self.config.limits;
+        let ip = throttle::client_ip(req);
+        // Per (email, address): the owner elsewhere keeps logging in whatever an attacker does.
+        let subject = format!("{email}\u{0}{}", ip.unwrap_or(""));
+        let per_email =
+            Throttle::check(&records, "login", &subject, limits.login_per_email_ip, now).await?;
+        // Per address across emails: one password sprayed over many accounts.
+        let per_ip = match ip {
+            Some(ip) => {
+                Some(Throttle::check(&records, "login-ip", ip, limits.login_per_ip, now).await?)
+            }
+            None => None,
+        };
+        let owner: Option<EmailRecord> = records.get(&store::email_key(&email)).await?;
+        let user: Option<UserRecord> = match owner {
+            Some(owner) => records.get(&store::user_key(&owner.user_id)).await?,
+            None => None,
+        };
+        let verified = match &user {
+            Some(user) if password::is_password_hash(&user.password_hash) => {
+                password::verify_password(&user.password_hash, &password)
+            }
+            _ => {
+                // No such user, or one without a password (provider sign-in only): spend what a
+                // real check would, so that timing does not tell which emails exist or how
+                // they sign in.
+                password::hash_password(self.config.password, &password, &self.rng)?;
+                false
+            }
+        };
+        let (Some(mut user), true) = (user, verified) else {
+            // Counted per email, known or not, so the throttle does not tell either.
+            per_email.hit(&records, now).await;
+            if let Some(per_ip) = &per_ip {
+                per_ip.hit(&records, now).await;
+            }
+            return Err(AuthError::InvalidLogin);
+        };
+        per_email.clear(&records).await;
+        if password::needs_rehash(&user.password_hash, self.config.password) {
+            user.password_hash =
+                password::hash_password(self.config.password, &password, &self.rng)?;
+            records
+                .put(&store::user_key(&user.id), &user, None, now)
+                .await?;
+        }
+        let tokens = self.start_session(&user.id).await?;
+        Ok(Self::token_response(&tokens))
+    }
+
+    pub(crate) async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {
+        self.records()
+            .get(&store::user_key(&principal.user_id))
+            .await?
+            .ok_or(AuthError::InvalidToken("user no longer exists"))
+    }
+
+    pub(crate) async fn me(&self, principal: &Principal) -> Result<Response, AuthError> {
+        let user = self.user(principal).await?;
+        Ok(Response::json(
+            200,
+            &MeResponse {
+                user: UserResponse::from(&user),
+                auth_scheme: principal.scheme,
+                identities: self.identities(&user.id).await?,
+            },
+        ))
+    }
+}

@@ -1,0 +1,265 @@
+//! The npm package: a typed client for the auth API ([`AuthClient`]) and offline token
+//! utilities that run the same validation code as the Worker. Built by wasm-pack for
+//! browsers (`--target web`) and Node (`--target nodejs`).
+//!
+//! Nothing here may export a function named `fetch`: the web loader calls the global one.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use js_sys::Reflect;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::credentials::api_key;
+use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
+
+mod client;
+
+pub use client::AuthClient;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A user, as `register` returns it. Timestamps are RFC 3339 UTC strings. */
+export interface User { id: string; email: string; name: string | null; created_at: string; }
+/** A provider identity linked to the account; `id` is what `unlinkIdentity` takes. */
+export interface Identity { id: string; issuer: string; subject: string; email: string | null; linked_at: string; }
+/** The caller, as `me` returns it. */
+export interface Me extends User { auth_scheme: "jwt" | "api_key" | "oauth2"; identities: Identity[]; }
+export interface RegisterInput { email: string; password: string; name?: string; }
+export interface LoginInput { email: string; password: string; }
+export interface TokenResponse { access_token: string; refresh_token: string; token_type: "bearer"; expires_in: number; }
+export interface ApiKeySummary {
+  id: string; name: string; prefix: string; last4: string; scopes: string[];
+  created_at: string; last_used_at: string | null; expires_at: string | null;
+}
+export interface CreateApiKeyInput { name: string; scopes?: string[]; expiresInDays?: number; }
+/** The only response that contains the whole key: show it once. */
+export interface ApiKeyCreated {
+  id: string; name: string; key: string; prefix: string; last4: string; scopes: string[];
+  created_at: string; expires_at: string | null;
+}
+export interface PrivateKeyStatus { has_key: boolean; created_at: string | null; updated_at: string | null; }
+/** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
+export type PrivateKeyInput = string | Jwk;
+export interface AuthClientOptions {
+  /** The API's origin, e.g. "https://auth.example.com". Default: the page's origin. */
+  baseUrl?: string;
+  /** Where tokens live: only in this object (default), or sessionStorage / localStorage. */
+  storage?: "memory" | "session" | "local";
+  /** Refresh the access token this many seconds before it expires (default 30). */
+  refreshLeewaySecs?: number;
+}
+/** FastAPI's validation error entry (HTTP 422). */
+export interface ValidationIssue { loc: (string | number)[]; msg: string; type: string; }
+/** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
+export interface AuthApiError extends Error {
+  name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
+}
+
+export interface Jwk { kty: string; kid?: string; alg?: string; use?: string; crv?: string; x?: string; k?: string; d?: string; [member: string]: unknown; }
+export interface Jwks { keys: Jwk[]; }
+export type JwtAlgorithm = "EdDSA" | "HS256";
+export interface VerifyOptions {
+  issuer?: string; audience?: string;
+  /** Allow-list; default ["EdDSA"]. The token's `alg` must be on it. */
+  algorithms?: JwtAlgorithm[];
+  /** Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30. */
+  leewaySecs?: number;
+  /** Required `typ` header, e.g. "at+jwt". */
+  typ?: string;
+  /** The instant to check against, in Unix seconds; default now. */
+  now?: number;
+}
+export interface JwtHeader { alg: string; typ?: string; kid?: string; [member: string]: unknown; }
+export interface JwtClaims {
+  iss?: string; sub?: string; aud?: string | string[]; exp?: number; nbf?: number; iat?: number;
+  jti?: string; sid?: string; [claim: string]: unknown;
+}
+export interface DecodedJwt { header: JwtHeader; claims: JwtClaims; }
+export type TokenErrorCode =
+  | "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "wrong_type"
+  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks"
+  | "wrong_nonce" | "missing_scope";
+/** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
+export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
+export type CredentialKind = "api_key" | "jwt" | "unknown";
+"#;
+
+// ------------------------------------------------------------------ JS values and errors
+
+/// Converts to a plain JS value (objects, not `Map`s).
+fn to_js(value: &impl Serialize) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Reads a JS argument; `undefined` and `null` give the default.
+fn from_js<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|err| js_sys::TypeError::new(&format!("{what}: {err}")).into())
+}
+
+/// A JS `Error` with a name and extra properties.
+fn error(name: &str, message: &str, props: &[(&str, JsValue)]) -> JsValue {
+    let err = js_sys::Error::new(message);
+    err.set_name(name);
+    for (key, value) in props {
+        // Setting a property on a fresh Error object cannot fail.
+        let _ = Reflect::set(&err, &JsValue::from_str(key), value);
+    }
+    err.into()
+}
+
+fn token_error(err: TokenError) -> JsValue {
+    error(
+        "TokenError",
+        err.message(),
+        &[("code", JsValue::from_str(err.code()))],
+    )
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+// ------------------------------------------------------------------ offline utilities
+
+/// Decodes a JWT's header and claims WITHOUT verifying anything. Never trust the result.
+#[wasm_bindgen(js_name = decodeJwtUnverified, unchecked_return_type = "DecodedJwt")]
+pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
+    let malformed = || token_error(TokenError::Malformed);
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    let part = |text: &str| -> Result<Value, JsValue> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
+        match serde_json::from_slice(&bytes) {
+            Ok(value @ Value::Object(_)) => Ok(value),
+            _ => Err(malformed()),
+        }
+    };
+    Ok(to_js(
+        &json!({ "header": part(header)?, "claims": part(claims)? }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyOptions {
+    issuer: Option<String>,
+    audience: Option<String>,
+    algorithms: Option<Vec<String>>,
+    leeway_secs: Option<i64>,
+    typ: Option<String>,
+    now: Option<f64>,
+}
+
+/// Verifies JWTs against a JWK Set with fixed options; the key set is parsed once.
+#[wasm_bindgen]
+pub struct JwtVerifier {
+    keys: KeySet,
+    rules: Rules,
+    now: Option<i64>,
+}
+
+#[wasm_bindgen]
+impl JwtVerifier {
+    /// A verifier for tokens signed by a key of `jwks` (a JWK Set or its JSON text).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
+    ) -> Result<JwtVerifier, JsValue> {
+        let jwks: Value = match jwks.as_string() {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|_| token_error(TokenError::InvalidJwks))?
+            }
+            None => serde_wasm_bindgen::from_value(jwks)
+                .map_err(|_| token_error(TokenError::InvalidJwks))?,
+        };
+        let keys = KeySet::from_jwks(&jwks).map_err(token_error)?;
+        let options: VerifyOptions = from_js(options, "options")?;
+        let algorithms = match options.algorithms {
+            None => vec![Alg::EdDsa],
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    Alg::from_name(name).ok_or_else(|| {
+                        JsValue::from(js_sys::TypeError::new(&format!(
+                            "options.algorithms: {name} is not supported (EdDSA, HS256)"
+                        )))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let leeway_secs = options.leeway_secs.unwrap_or(jwt::LEEWAY_SECS);
+        if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
+            let msg = format!(
+                "options.leewaySecs: {leeway_secs} is not within 0..={}",
+                jwt::MAX_LEEWAY_SECS
+            );
+            return Err(js_sys::TypeError::new(&msg).into());
+        }
+        Ok(Self {
+            keys,
+            rules: Rules {
+                algorithms,
+                issuer: options.issuer,
+                audience: options.audience,
+                token_type: options.typ,
+                leeway_secs,
+            },
+            now: options.now.map(|n| n as i64),
+        })
+    }
+
+    /// The verified claims, or a thrown `TokenError`.
+    #[wasm_bindgen(unchecked_return_type = "JwtClaims")]
+    pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
+        let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
+            .unwrap_or_default();
+        let verified = jwt::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
+        // JSON.parse builds the claims object faster than property-by-property conversion.
+        let text = serde_json::to_string(&verified.claims).unwrap_or_default();
+        js_sys::JSON::parse(&text).map_err(|_| token_error(TokenError::Malformed))
+    }
+}
+
+/// Verifies a JWT against a JWK Set: signature (algorithm from the allow-list, never from the
+/// token alone), `exp` (required), `nbf`, `iss`, `aud`, `typ`. Returns the claims or throws a
+/// `TokenError`. To verify many tokens, build one `JwtVerifier`.
+#[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "JwtClaims")]
+pub fn verify_jwt(
+    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    JwtVerifier::new(jwks, options)?.verify(token)
+}
+
+/// Whether `key` is a well-formed API key (`sk-` prefix, length, alphabet, checksum), offline.
+#[wasm_bindgen(js_name = isWellFormedApiKey)]
+pub fn is_well_formed_api_key(key: &str) -> bool {
+    api_key::parse(key).is_ok()
+}
+
+/// What kind of credential `value` is, by its form alone: nothing is verified.
+#[wasm_bindgen(js_name = classifyCredential, unchecked_return_type = "CredentialKind")]
+pub fn classify_credential(value: &str) -> JsValue {
+    let kind = if api_key::parse(value).is_ok() {
+        "api_key"
+    } else if jwt_compact::UntrustedToken::new(value).is_ok() {
+        "jwt"
+    } else {
+        "unknown"
+    };
+    JsValue::from_str(kind)
+}

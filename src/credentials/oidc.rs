@@ -299,6 +299,20 @@ pub fn client_basic_auth(config: &OidcConfig) -> String {
     format!("Basic {}", STANDARD.encode(pair))
 }
 
+/// The one key of `jwks` that fits `alg` (and `kid`, if the token names one); `None` when
+/// there is none or more than one.
+fn single_key<'j>(jwks: &'j Value, alg: ProviderAlg, kid: Option<&str>) -> Option<&'j Value> {
+    let mut candidates = jwks["keys"]
+        .as_array()?
+        .iter()
+        .filter(|k| alg.fits(k))
+        .filter(|k| kid.is_none() || k["kid"].as_str() == kid);
+    match (candidates.next(), candidates.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
 /// OpenID Connect Core 3.1.3.7: an ID token for several audiences names us in `azp`, and an
 /// `azp`, when present, is us.
 fn authorized_party_ok(claims: &Map<String, Value>, client_id: &str) -> bool {
@@ -500,16 +514,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             Err(AuthError::InvalidToken(_)) => return Ok(Err(TokenError::UnknownKey)),
             Err(err) => return Err(err),
         };
-        let candidates: Vec<&Value> = jwks["keys"]
-            .as_array()
-            .map(|keys| {
-                keys.iter()
-                    .filter(|k| alg.fits(k))
-                    .filter(|k| kid.is_none() || k["kid"].as_str() == kid)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let [jwk] = candidates.as_slice() else {
+        let Some(jwk) = single_key(&jwks, alg, kid) else {
             return Ok(Err(TokenError::UnknownKey));
         };
         let valid = self
@@ -520,7 +525,19 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         if !valid {
             return Ok(Err(TokenError::BadSignature));
         }
-        let claims = jwt.unverified_claims().clone(); // verified just now
+        // Verified just now: the claims may be read.
+        let claims = jwt.unverified_claims().clone();
+        Ok(self.check(claims, jwt.header(), expect))
+    }
+
+    /// The claims of a token whose signature verified: issuer, audience and time, then what
+    /// its kind needs (an ID token's nonce and `azp`; an access token's `typ` and scopes).
+    fn check(
+        &self,
+        claims: Map<String, Value>,
+        header: &Map<String, Value>,
+        expect: Expect<'_>,
+    ) -> Result<Map<String, Value>, TokenError> {
         let audience = match expect {
             Expect::IdToken { .. } => &self.config.client_id,
             Expect::AccessToken => &self.config.audience,
@@ -532,10 +549,8 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             token_type: None,
             leeway_secs: jwt::LEEWAY_SECS,
         };
-        if let Err(err) = jwt::check_claims(&claims, &rules, self.clock.now()) {
-            return Ok(Err(err));
-        }
-        let verdict = match expect {
+        jwt::check_claims(&claims, &rules, self.clock.now())?;
+        match expect {
             Expect::IdToken { .. } if !authorized_party_ok(&claims, &self.config.client_id) => {
                 Err(TokenError::WrongAudience)
             }
@@ -548,7 +563,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             }
             // RFC 9068: an access token says so in its header.
             Expect::AccessToken
-                if self.config.require_access_token_typ && !is_access_token_typ(jwt.header()) =>
+                if self.config.require_access_token_typ && !is_access_token_typ(header) =>
             {
                 Err(TokenError::WrongType)
             }
@@ -556,19 +571,14 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             Expect::AccessToken if claims.contains_key("nonce") => Err(TokenError::WrongType),
             Expect::AccessToken => {
                 let granted = granted_scopes(&claims);
-                if self
-                    .config
-                    .required_scopes
-                    .iter()
-                    .all(|s| granted.contains(&s.as_str()))
-                {
+                let required = &self.config.required_scopes;
+                if required.iter().all(|s| granted.contains(&s.as_str())) {
                     Ok(claims)
                 } else {
                     Err(TokenError::MissingScope)
                 }
             }
-        };
-        Ok(verdict)
+        }
     }
 }
 

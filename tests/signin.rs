@@ -555,3 +555,24 @@ fn provider_tokens_go_through_the_strict_parser_too() {
         200
     );
 }
+
+#[test]
+fn an_unknown_key_id_is_a_401_before_and_within_the_refetch_cooldown() {
+    let flow = flow();
+    flow.signed_in_user(&flow.sign_in(flow.claims("s-kid", "kid@example.com", true), ""));
+    let now = flow.clock.now().timestamp();
+    let claims = json!({
+        "iss": ISSUER, "sub": "s-kid", "aud": CLIENT, "exp": now + 300,
+        "scope": "openid email profile",
+    });
+    let token = jwt(
+        json!({"alg": "RS256", "kid": "k9", "typ": "at+jwt"}),
+        &claims,
+        b"valid",
+    );
+    for _ in 0..3 {
+        let response = flow.send(Request::new("GET", &format!("{BASE}/me")).with_bearer(&token));
+        assert_eq!(response.status, 401);
+        assert_eq!(detail(&response), "token signed by an unknown key");
+    }
+}

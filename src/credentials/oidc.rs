@@ -433,8 +433,9 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
     }
 
     /// The provider's JWKS holding `kid` if it can be had: memory, then the store, then a
-    /// fetch (an unknown kid refetches at most once per cooldown).
-    async fn jwks_for(&self, kid: Option<&str>) -> Result<Value, AuthError> {
+    /// fetch. `None` when the kid is unknown and the JWKS was refetched moments ago (an
+    /// unknown kid refetches at most once per cooldown).
+    async fn jwks_for(&self, kid: Option<&str>) -> Result<Option<Value>, AuthError> {
         let has = |jwks: &Value| match kid {
             None => true,
             Some(kid) => jwks["keys"]
@@ -451,7 +452,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             .map(|c| c.value.clone());
         if let Some(jwks) = &in_memory {
             if has(jwks) {
-                return Ok(jwks.clone());
+                return Ok(Some(jwks.clone()));
             }
         }
         const KEY: &str = "v1:oidc:jwks";
@@ -460,7 +461,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
                 let jwks = cached.value.clone();
                 *self.cache.jwks.borrow_mut() = Some(cached);
                 if has(&jwks) {
-                    return Ok(jwks);
+                    return Ok(Some(jwks));
                 }
             }
         }
@@ -473,7 +474,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             .borrow()
             .is_some_and(|at| now - at < REFETCH_COOLDOWN_SECS);
         if have_some && recently {
-            return Err(AuthError::InvalidToken(TokenError::UnknownKey.message()));
+            return Ok(None);
         }
         *self.cache.last_refetch.borrow_mut() = Some(now);
         let metadata = self.metadata().await?;
@@ -489,7 +490,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         };
         self.remember(KEY, &cached).await?;
         *self.cache.jwks.borrow_mut() = Some(cached);
-        Ok(jwks)
+        Ok(Some(jwks))
     }
 
     /// Verifies a token signed by the provider. The outer error is ours or the provider's
@@ -509,10 +510,8 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             return Ok(Err(TokenError::UnsupportedAlgorithm));
         };
         let kid = jwt.key_id();
-        let jwks = match self.jwks_for(kid).await {
-            Ok(jwks) => jwks,
-            Err(AuthError::InvalidToken(_)) => return Ok(Err(TokenError::UnknownKey)),
-            Err(err) => return Err(err),
+        let Some(jwks) = self.jwks_for(kid).await? else {
+            return Ok(Err(TokenError::UnknownKey));
         };
         let Some(jwk) = single_key(&jwks, alg, kid) else {
             return Ok(Err(TokenError::UnknownKey));

@@ -23,14 +23,16 @@ fn reply(description: &str, name: Option<&str>) -> Value {
     }
 }
 
-/// One operation: summary, who may call it, request body schema, responses.
+/// One operation: its id, summary, who may call it, request body schema, responses.
 fn operation(
+    id: &str,
     summary: &str,
     security: &[&str],
     request: Option<&str>,
     responses: &[(&str, &str, Option<&str>)],
 ) -> Value {
     let mut op = Map::new();
+    op.insert("operationId".into(), id.into());
     op.insert("summary".into(), summary.into());
     let schemes: Vec<Value> = security.iter().map(|s| json!({ *s: [] })).collect();
     op.insert("security".into(), schemes.into());
@@ -81,23 +83,23 @@ pub fn document(server: &str) -> Value {
         },
         "servers": [{ "url": server }],
         "paths": {
-            p("/register"): { "post": operation("Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error")), ("429", "Too many registrations from this address (Retry-After)", Some("Error")), BUSY]) },
-            p("/login"): { "post": operation("Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins for this email from this address, or from this address (Retry-After)", Some("Error")), BUSY]) },
-            p("/refresh"): { "post": operation("Exchange a refresh token for a new pair", &[], Some("RefreshRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Invalid, expired or reused refresh token", Some("Error"))]) },
-            p("/logout"): { "post": operation("Revoke the session", ANY, None, &[("204", "Logged out", None)]) },
-            p("/me"): { "get": operation("The caller", ANY, None, &[("200", "The caller", Some("Me"))]) },
+            p("/register"): { "post": operation("register", "Create a user", &[], Some("RegisterRequest"), &[("201", "The new user", Some("User")), ("409", "The email is taken", Some("Error")), ("429", "Too many registrations from this address (Retry-After)", Some("Error")), BUSY]) },
+            p("/login"): { "post": operation("login", "Log in with email and password", &[], Some("LoginRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Incorrect email or password", Some("Error")), ("429", "Too many failed logins for this email from this address, or from this address (Retry-After)", Some("Error")), BUSY]) },
+            p("/refresh"): { "post": operation("refresh", "Exchange a refresh token for a new pair", &[], Some("RefreshRequest"), &[("200", "Tokens", Some("TokenResponse")), ("401", "Invalid, expired or reused refresh token", Some("Error"))]) },
+            p("/logout"): { "post": operation("logout", "Revoke the session", ANY, None, &[("204", "Logged out", None)]) },
+            p("/me"): { "get": operation("getMe", "The caller", ANY, None, &[("200", "The caller", Some("Me"))]) },
             p("/api-keys"): {
-                "get": operation("List the caller's API keys (never their secrets)", INTERACTIVE, None, &[("200", "Keys", Some("ApiKeyList")), FORBIDDEN]),
-                "post": operation("Create an API key, shown once", INTERACTIVE, Some("CreateApiKeyRequest"), &[("201", "The key", Some("ApiKeyCreated")), FORBIDDEN])
+                "get": operation("listApiKeys", "List the caller's API keys (never their secrets)", INTERACTIVE, None, &[("200", "Keys", Some("ApiKeyList")), FORBIDDEN]),
+                "post": operation("createApiKey", "Create an API key, shown once", INTERACTIVE, Some("CreateApiKeyRequest"), &[("201", "The key", Some("ApiKeyCreated")), FORBIDDEN])
             },
             p("/api-keys/{key_id}"): {
                 "parameters": [{ "name": "key_id", "in": "path", "required": true, "schema": string }],
-                "delete": operation("Revoke an API key", INTERACTIVE, None, &[("204", "Revoked", None), FORBIDDEN, ("404", "Not one of the caller's keys", Some("Error"))])
+                "delete": operation("revokeApiKey", "Revoke an API key", INTERACTIVE, None, &[("204", "Revoked", None), FORBIDDEN, ("404", "Not one of the caller's keys", Some("Error"))])
             },
             p("/private-key"): {
-                "get": operation("Whether the caller has a private key (never the key)", ANY, None, &[("200", "Status", Some("PrivateKeyStatus"))]),
-                "put": operation("Store the caller's private key, encrypted at rest", INTERACTIVE, Some("PrivateKeyRequest"), &[("200", "Status", Some("PrivateKeyStatus")), FORBIDDEN]),
-                "delete": operation("Remove the caller's private key", INTERACTIVE, None, &[("204", "Removed", None), FORBIDDEN])
+                "get": operation("getPrivateKeyStatus", "Whether the caller has a private key (never the key)", ANY, None, &[("200", "Status", Some("PrivateKeyStatus"))]),
+                "put": operation("putPrivateKey", "Store the caller's private key, encrypted at rest", INTERACTIVE, Some("PrivateKeyRequest"), &[("200", "Status", Some("PrivateKeyStatus")), FORBIDDEN]),
+                "delete": operation("deletePrivateKey", "Remove the caller's private key", INTERACTIVE, None, &[("204", "Removed", None), FORBIDDEN])
             },
             p("/oauth/authorize"): {
                 "parameters": [
@@ -106,17 +108,17 @@ pub fn document(server: &str) -> Value {
                     { "name": "code_challenge_method", "in": "query", "schema": { "const": "S256" } },
                     { "name": "link", "in": "query", "schema": string, "description": "A ticket from POST /oauth/link: attach the identity to that account" }
                 ],
-                "get": operation("Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri not allowed, code_challenge missing, or link ticket unknown", Some("Error")), ("429", "Too many sign-ins started from this address (Retry-After)", Some("Error"))])
+                "get": operation("startProviderSignIn", "Start sign-in with the identity provider (redirect)", &[], None, &[("302", "To the provider", None), ("400", "redirect_uri not allowed, code_challenge missing, or link ticket unknown", Some("Error")), ("429", "Too many sign-ins started from this address (Retry-After)", Some("Error"))])
             },
-            p("/oauth/callback"): { "get": operation("Finish sign-in: redirect to the app with a one-time code in the fragment (#code=...), never tokens", &[], None, &[("302", "To the app", None), ("400", "Bad state, refused or invalid sign-in", Some("Error")), ("403", "The provider has not verified the email", Some("Error")), ("409", "An account with this email exists (link instead), or the identity is linked to another account", Some("Error"))]) },
-            p("/oauth/token"): { "post": operation("Trade the one-time code and the app's verifier for tokens", &[], Some("TokenExchangeRequest"), &[("200", "Tokens", Some("TokenResponse")), ("400", "Invalid, used or expired code, or wrong verifier", Some("Error")), ("409", "The identity was linked to another account meanwhile", Some("Error"))]) },
-            p("/oauth/link"): { "post": operation("Start linking a provider identity to the caller's account", INTERACTIVE, Some("LinkRequest"), &[("200", "Where to send the browser", Some("LinkStarted")), FORBIDDEN]) },
+            p("/oauth/callback"): { "get": operation("finishProviderSignIn", "Finish sign-in: redirect to the app with a one-time code in the fragment (#code=...), never tokens", &[], None, &[("302", "To the app", None), ("400", "Bad state, refused or invalid sign-in", Some("Error")), ("403", "The provider has not verified the email", Some("Error")), ("409", "An account with this email exists (link instead), or the identity is linked to another account", Some("Error"))]) },
+            p("/oauth/token"): { "post": operation("exchangeSignInCode", "Trade the one-time code and the app's verifier for tokens", &[], Some("TokenExchangeRequest"), &[("200", "Tokens", Some("TokenResponse")), ("400", "Invalid, used or expired code, or wrong verifier", Some("Error")), ("409", "The identity was linked to another account meanwhile", Some("Error"))]) },
+            p("/oauth/link"): { "post": operation("startProviderLink", "Start linking a provider identity to the caller's account", INTERACTIVE, Some("LinkRequest"), &[("200", "Where to send the browser", Some("LinkStarted")), FORBIDDEN]) },
             p("/identities/{identity_id}"): {
                 "parameters": [{ "name": "identity_id", "in": "path", "required": true, "schema": string }],
-                "delete": operation("Unlink a provider identity from the caller's account", INTERACTIVE, None, &[("204", "Unlinked", None), FORBIDDEN, ("404", "Not one of the caller's identities", Some("Error")), ("409", "The account's only way to sign in", Some("Error"))])
+                "delete": operation("unlinkIdentity", "Unlink a provider identity from the caller's account", INTERACTIVE, None, &[("204", "Unlinked", None), FORBIDDEN, ("404", "Not one of the caller's identities", Some("Error")), ("409", "The account's only way to sign in", Some("Error"))])
             },
-            "/.well-known/jwks.json": { "get": operation("Our public signing keys", &[], None, &[("200", "JWK Set", None)]) },
-            p("/openapi.json"): { "get": operation("This document", &[], None, &[("200", "OpenAPI 3.1", None)]) }
+            "/.well-known/jwks.json": { "get": operation("getJwks", "Our public signing keys", &[], None, &[("200", "JWK Set", None)]) },
+            p("/openapi.json"): { "get": operation("getOpenApi", "This document", &[], None, &[("200", "OpenAPI 3.1", None)]) }
         },
         "components": {
             "securitySchemes": {

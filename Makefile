@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop test-oidc bench clean
+	test-browser test-interop test-oidc test-types bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -50,6 +50,10 @@ test-wasm: setup
 	$(WASM_PACK) test --node -- --features wasm --test wasm_node
 	$(WASM_PACK) test --headless --chrome -- --features wasm --test wasm_browser
 
+# The package's generated TypeScript, used as an app would, under tsc --strict.
+test-types: build
+	tsc -p tests/types/tsconfig.json
+
 test-e2e: build .dev.vars
 	vitest run --config vitest.config.mts
 
@@ -65,7 +69,7 @@ test-browser: build .dev.vars
 test-oidc: build .dev.vars
 	node --test tests/oidc/
 
-test: lint test-native test-wasm test-e2e test-smoke test-interop test-browser test-oidc
+test: lint test-native test-wasm test-types test-e2e test-smoke test-interop test-browser test-oidc
 
 bench: build .dev.vars
 	@bench/run.sh

@@ -20,12 +20,17 @@ fn timestamp_opt(unix: Option<i64>) -> Option<String> {
 
 /// `POST /login` and `POST /refresh`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer {access_token}`.
     pub access_token: String,
     /// Exchange at `POST /refresh` for a new pair; single use.
     pub refresh_token: String,
     /// Always `bearer`.
+    #[cfg_attr(
+        all(feature = "wasm", target_arch = "wasm32"),
+        tsify(type = "\"bearer\"")
+    )]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -33,7 +38,8 @@ pub struct TokenResponse {
 
 /// `POST /register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserResponse {
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+pub struct User {
     /// User id.
     pub id: String,
     /// Normalized email.
@@ -44,7 +50,7 @@ pub struct UserResponse {
     pub created_at: String,
 }
 
-impl From<&UserRecord> for UserResponse {
+impl From<&UserRecord> for User {
     fn from(user: &UserRecord) -> Self {
         Self {
             id: user.id.clone(),
@@ -57,19 +63,21 @@ impl From<&UserRecord> for UserResponse {
 
 /// `GET /me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MeResponse {
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+pub struct Me {
     /// The user.
     #[serde(flatten)]
-    pub user: UserResponse,
+    pub user: User,
     /// How the caller authenticated.
     pub auth_scheme: Scheme,
     /// The provider identities linked to the account.
-    pub identities: Vec<IdentityResponse>,
+    pub identities: Vec<Identity>,
 }
 
 /// A provider identity linked to an account, as `/me` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdentityResponse {
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+pub struct Identity {
     /// Names it in `DELETE /identities/{id}`.
     pub id: String,
     /// The provider (`iss`).
@@ -82,7 +90,7 @@ pub struct IdentityResponse {
     pub linked_at: String,
 }
 
-impl IdentityResponse {
+impl Identity {
     /// The entry `id` of a user's identity list.
     pub fn new(id: &str, entry: &IdentityLinkRecord) -> Self {
         Self {
@@ -97,6 +105,7 @@ impl IdentityResponse {
 
 /// `POST /oauth/link`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct LinkStarted {
     /// Send the browser here (adding `redirect_uri`, and the same `code_challenge`).
     pub authorization_url: String,
@@ -106,6 +115,7 @@ pub struct LinkStarted {
 
 /// One entry of `GET /api-keys`: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct ApiKeySummary {
     /// Key id.
     pub id: String,
@@ -142,6 +152,7 @@ impl From<&ApiKeyRecord> for ApiKeySummary {
 
 /// `GET /api-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct ApiKeyList {
     /// The caller's keys, oldest first.
     pub keys: Vec<ApiKeySummary>,
@@ -149,6 +160,7 @@ pub struct ApiKeyList {
 
 /// `POST /api-keys`: the only response that ever contains the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct ApiKeyCreated {
     /// Key id.
     pub id: String,
@@ -170,6 +182,7 @@ pub struct ApiKeyCreated {
 
 /// `GET`/`PUT /private-key`: whether a key is stored, never the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
 pub struct PrivateKeyStatus {
     /// Whether the user has a private key.
     pub has_key: bool,

@@ -10,6 +10,7 @@ use gloo_net::http::{Method, RequestBuilder};
 use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use js_sys::{Promise, Reflect};
 use serde::{Deserialize, Serialize};
+use tsify_next::Tsify;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -257,19 +258,33 @@ impl Inner {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How an `AuthClient` is set up.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
-struct ClientOptions {
+struct AuthClientOptions {
+    /// The API's origin, e.g. "https://auth.example.com". Default: the page's origin.
+    #[tsify(optional)]
     base_url: Option<String>,
+    /// Where tokens live: only in this object (default), or sessionStorage / localStorage.
+    #[tsify(optional, type = "\"memory\" | \"session\" | \"local\"")]
     storage: Option<String>,
+    /// Refresh the access token this many seconds before it expires (default 30).
+    #[tsify(optional)]
     refresh_leeway_secs: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What `createApiKey` takes.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 struct CreateApiKeyInput {
+    /// 1 to 100 characters.
+    #[tsify(type = "string")]
     name: Option<String>,
+    /// The key's scopes; none means the key may do nothing that needs a scope.
+    #[tsify(optional)]
     scopes: Option<Vec<String>>,
+    /// Lifetime in days (1 to 3650); default: no expiry.
+    #[tsify(optional)]
     expires_in_days: Option<i64>,
 }
 
@@ -300,7 +315,7 @@ impl AuthClient {
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "AuthClientOptions")] options: JsValue,
     ) -> Result<AuthClient, JsValue> {
-        let options: ClientOptions = from_js(options, "options")?;
+        let options: AuthClientOptions = from_js(options, "options")?;
         let storage = match options.storage.as_deref() {
             None | Some("memory") => TokenStorage::Memory,
             Some("session") => TokenStorage::Session,

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use js_sys::Reflect;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tsify_next::Tsify;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -21,36 +22,12 @@ pub use client::AuthClient;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** A user, as `register` returns it. Timestamps are RFC 3339 UTC strings. */
-export interface User { id: string; email: string; name: string | null; created_at: string; }
-/** A provider identity linked to the account; `id` is what `unlinkIdentity` takes. */
-export interface Identity { id: string; issuer: string; subject: string; email: string | null; linked_at: string; }
-/** The caller, as `me` returns it. */
-export interface Me extends User { auth_scheme: "jwt" | "api_key" | "oauth2"; identities: Identity[]; }
+// The API's response types (User, Me, Identity, TokenResponse, ApiKeySummary, ...) and the
+// options types are generated from the Rust types (tsify); these are the rest.
 export interface RegisterInput { email: string; password: string; name?: string; }
 export interface LoginInput { email: string; password: string; }
-export interface TokenResponse { access_token: string; refresh_token: string; token_type: "bearer"; expires_in: number; }
-export interface ApiKeySummary {
-  id: string; name: string; prefix: string; last4: string; scopes: string[];
-  created_at: string; last_used_at: string | null; expires_at: string | null;
-}
-export interface CreateApiKeyInput { name: string; scopes?: string[]; expiresInDays?: number; }
-/** The only response that contains the whole key: show it once. */
-export interface ApiKeyCreated {
-  id: string; name: string; key: string; prefix: string; last4: string; scopes: string[];
-  created_at: string; expires_at: string | null;
-}
-export interface PrivateKeyStatus { has_key: boolean; created_at: string | null; updated_at: string | null; }
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
-export interface AuthClientOptions {
-  /** The API's origin, e.g. "https://auth.example.com". Default: the page's origin. */
-  baseUrl?: string;
-  /** Where tokens live: only in this object (default), or sessionStorage / localStorage. */
-  storage?: "memory" | "session" | "local";
-  /** Refresh the access token this many seconds before it expires (default 30). */
-  refreshLeewaySecs?: number;
-}
 /** FastAPI's validation error entry (HTTP 422). */
 export interface ValidationIssue { loc: (string | number)[]; msg: string; type: string; }
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
@@ -61,17 +38,6 @@ export interface AuthApiError extends Error {
 export interface Jwk { kty: string; kid?: string; alg?: string; use?: string; crv?: string; x?: string; k?: string; d?: string; [member: string]: unknown; }
 export interface Jwks { keys: Jwk[]; }
 export type JwtAlgorithm = "EdDSA" | "HS256";
-export interface VerifyOptions {
-  issuer?: string; audience?: string;
-  /** Allow-list; default ["EdDSA"]. The token's `alg` must be on it. */
-  algorithms?: JwtAlgorithm[];
-  /** Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30. */
-  leewaySecs?: number;
-  /** Required `typ` header, e.g. "at+jwt". */
-  typ?: string;
-  /** The instant to check against, in Unix seconds; default now. */
-  now?: number;
-}
 export interface JwtHeader { alg: string; typ?: string; kid?: string; [member: string]: unknown; }
 export interface JwtClaims {
   iss?: string; sub?: string; aud?: string | string[]; exp?: number; nbf?: number; iat?: number;
@@ -151,14 +117,27 @@ pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What `verifyJwt` / `JwtVerifier` check besides the signature.
+#[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 struct VerifyOptions {
+    /// Required `iss`.
+    #[tsify(optional)]
     issuer: Option<String>,
+    /// Required `aud` (a token's `aud` may be a list containing it).
+    #[tsify(optional)]
     audience: Option<String>,
+    /// Allow-list; default ["EdDSA"]. The token's `alg` must be on it.
+    #[tsify(optional, type = "JwtAlgorithm[]")]
     algorithms: Option<Vec<String>>,
+    /// Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30.
+    #[tsify(optional)]
     leeway_secs: Option<i64>,
+    /// Required `typ` header, e.g. "at+jwt".
+    #[tsify(optional)]
     typ: Option<String>,
+    /// The instant to check against, in Unix seconds; default now.
+    #[tsify(optional)]
     now: Option<f64>,
 }
 

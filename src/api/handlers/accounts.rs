@@ -1,7 +1,7 @@
 //! Registration, login and the caller (`/register`, `/login`, `/me`).
 
 use crate::api::requests::{LoginRequest, RegisterRequest};
-use crate::api::responses::{MeResponse, UserResponse};
+use crate::api::responses::{Me, User};
 use crate::api::App;
 use crate::credentials::oidc::Provider;
 use crate::credentials::password;
@@ -38,7 +38,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         }
         let password_hash = password::hash_password(self.config.password, &password, &self.rng)?;
         let user = self.create_user(email, name, password_hash).await?;
-        Ok(Response::json(201, &UserResponse::from(&user)))
+        Ok(Response::json(201, &User::from(&user)))
     }
 
     /// Stores a new user and the record that makes its email taken.
@@ -136,8 +136,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let user = self.user(principal).await?;
         Ok(Response::json(
             200,
-            &MeResponse {
-                user: UserResponse::from(&user),
+            &Me {
+                user: User::from(&user),
                 auth_scheme: principal.scheme,
                 identities: self.identities(&user.id).await?,
             },

@@ -5,7 +5,7 @@
 use subtle::ConstantTimeEq as _;
 
 use crate::api::requests::{LinkRequest, TokenExchangeRequest};
-use crate::api::responses::{IdentityResponse, LinkStarted};
+use crate::api::responses::{Identity, LinkStarted};
 use crate::api::App;
 use crate::credentials::oidc::{self, Provider};
 use crate::credentials::Principal;
@@ -141,13 +141,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     pub(crate) async fn identities(
         &self,
         user_id: &str,
-    ) -> Result<Vec<IdentityResponse>, AuthError> {
+    ) -> Result<Vec<Identity>, AuthError> {
         let records = self.records();
         let prefix = store::user_identities_prefix(user_id);
         let mut out = Vec::new();
         for key in records.list(&prefix).await? {
             if let Some(entry) = records.get::<IdentityLinkRecord>(&key).await? {
-                out.push(IdentityResponse::new(&key[prefix.len()..], &entry));
+                out.push(Identity::new(&key[prefix.len()..], &entry));
             }
         }
         out.sort_by(|a, b| (&a.linked_at, &a.id).cmp(&(&b.linked_at, &b.id)));

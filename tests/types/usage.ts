@@ -1,0 +1,45 @@
+// What an app writes against the package's types, compiled with tsc --strict against the
+// generated declarations (pkg/web/edge_auth.d.ts). The response types come from the Rust
+// types: renaming or retyping a field there breaks this file, so the package cannot drift
+// from the API silently.
+import init, {
+  AuthClient,
+  verifyJwt,
+  type ApiKeyCreated,
+  type ApiKeySummary,
+  type AuthClientOptions,
+  type Identity,
+  type Me,
+  type PrivateKeyStatus,
+  type Scheme,
+  type TokenResponse,
+  type User,
+  type VerifyOptions,
+} from "../../pkg/web/edge_auth.js";
+
+export async function everything(): Promise<string[]> {
+  await init();
+  const options: AuthClientOptions = { baseUrl: "https://auth.example", storage: "session" };
+  const auth = new AuthClient(options);
+  const user: User = await auth.register({ email: "a@example.com", password: "long enough" });
+  const tokens: TokenResponse = await auth.login({ email: user.email, password: "long enough" });
+  const bearer: "bearer" = tokens.token_type;
+  const seconds: number = tokens.expires_in;
+  const me: Me = await auth.me();
+  const scheme: Scheme = me.auth_scheme;
+  const name: string | null = me.name;
+  const identities: Identity[] = me.identities;
+  const linkedAt: string = identities[0].linked_at;
+  const identityEmail: string | null = identities[0].email;
+  const created: ApiKeyCreated = await auth.createApiKey({ name: "ci", scopes: ["read"], expiresInDays: 30 });
+  const keys: ApiKeySummary[] = await auth.listApiKeys();
+  const lastUsed: string | null = keys[0].last_used_at;
+  const expires: string | null = created.expires_at;
+  const status: PrivateKeyStatus = await auth.privateKeyStatus();
+  const hasKey: boolean = status.has_key;
+  const verify: VerifyOptions = { issuer: "https://auth.example", algorithms: ["EdDSA"], leewaySecs: 30 };
+  const claims = verifyJwt("a.b.c", { keys: [] }, verify);
+  const done: boolean = await auth.completeProviderSignIn("#code=x");
+  return [bearer, String(seconds), scheme, String(name), linkedAt, String(identityEmail), String(lastUsed),
+    String(expires), String(hasKey), String(claims.sub), String(done), created.key];
+}

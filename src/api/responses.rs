@@ -20,17 +20,14 @@ fn timestamp_opt(unix: Option<i64>) -> Option<String> {
 
 /// `POST /login` and `POST /refresh`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer {access_token}`.
     pub access_token: String,
     /// Exchange at `POST /refresh` for a new pair; single use.
     pub refresh_token: String,
     /// Always `bearer`.
-    #[cfg_attr(
-        all(feature = "wasm", target_arch = "wasm32"),
-        tsify(type = "\"bearer\"")
-    )]
+    #[cfg_attr(feature = "wasm", tsify(type = "\"bearer\""))]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -38,7 +35,7 @@ pub struct TokenResponse {
 
 /// `POST /register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct User {
     /// User id.
     pub id: String,
@@ -63,7 +60,7 @@ impl From<&UserRecord> for User {
 
 /// `GET /me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct Me {
     /// The user.
     #[serde(flatten)]
@@ -76,7 +73,7 @@ pub struct Me {
 
 /// A provider identity linked to an account, as `/me` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct Identity {
     /// Names it in `DELETE /identities/{id}`.
     pub id: String,
@@ -105,7 +102,7 @@ impl Identity {
 
 /// `POST /oauth/link`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct LinkStarted {
     /// Send the browser here (adding `redirect_uri`, and the same `code_challenge`).
     pub authorization_url: String,
@@ -115,7 +112,7 @@ pub struct LinkStarted {
 
 /// One entry of `GET /api-keys`: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct ApiKeySummary {
     /// Key id.
     pub id: String,
@@ -152,7 +149,7 @@ impl From<&ApiKeyRecord> for ApiKeySummary {
 
 /// `GET /api-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct ApiKeyList {
     /// The caller's keys, oldest first.
     pub keys: Vec<ApiKeySummary>,
@@ -160,7 +157,7 @@ pub struct ApiKeyList {
 
 /// `POST /api-keys`: the only response that ever contains the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct ApiKeyCreated {
     /// Key id.
     pub id: String,
@@ -182,7 +179,7 @@ pub struct ApiKeyCreated {
 
 /// `GET`/`PUT /private-key`: whether a key is stored, never the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct PrivateKeyStatus {
     /// Whether the user has a private key.
     pub has_key: bool,

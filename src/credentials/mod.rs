@@ -27,7 +27,7 @@ use oidc::{Expect, Oidc, Provider};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(feature = "wasm", target_arch = "wasm32"), derive(tsify_next::Tsify))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     /// Our own access token.

@@ -10,8 +10,8 @@ use gloo_net::http::{Method, RequestBuilder};
 use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use js_sys::{Promise, Reflect};
 use serde::{Deserialize, Serialize};
-use tsify_next::Tsify;
 use serde_json::{json, Value};
+use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use js_sys::Reflect;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tsify_next::Tsify;
 use serde_json::{json, Value};
+use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::credentials::api_key;

@@ -138,10 +138,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     }
 
     /// The provider identities linked to a user.
-    pub(crate) async fn identities(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<Identity>, AuthError> {
+    pub(crate) async fn identities(&self, user_id: &str) -> Result<Vec<Identity>, AuthError> {
         let records = self.records();
         let prefix = store::user_identities_prefix(user_id);
         let mut out = Vec::new();

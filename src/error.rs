@@ -51,6 +51,140 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Why a token was refused. The messages are safe to send to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not three base64url parts of JSON.
+    Malformed,
+    /// `alg` is not the one we verify with (this includes `none`).
+    UnsupportedAlgorithm,
+    /// `kid` names none of our keys.
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// The `typ` header is not [`ACCESS_TOKEN_TYPE`].
+    WrongType,
+    /// `exp` is missing.
+    MissingExpiry,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` is in the future.
+    NotYetValid,
+    /// `iss` is not the expected one.
+    WrongIssuer,
+    /// `aud` is not the expected one.
+    WrongAudience,
+    /// The key set is not a JWK Set we can use.
+    InvalidJwks,
+    /// An ID token's `nonce` is not the one this sign-in sent.
+    WrongNonce,
+    /// An access token lacks a required scope.
+    MissingScope,
+}
+
+impl TokenError {
+    /// A short, client-safe explanation.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed token",
+            Self::UnsupportedAlgorithm => "unsupported token algorithm",
+            Self::UnknownKey => "token signed by an unknown key",
+            Self::BadSignature => "invalid token signature",
+            Self::WrongType => "wrong token type",
+            Self::MissingExpiry => "token has no expiry",
+            Self::Expired => "token expired",
+            Self::NotYetValid => "token not yet valid",
+            Self::WrongIssuer => "wrong token issuer",
+            Self::WrongAudience => "wrong token audience",
+            Self::InvalidJwks => "invalid JWK set",
+            Self::WrongNonce => "wrong nonce",
+            Self::MissingScope => "token lacks a required scope",
+        }
+    }
+
+    /// A stable, machine-readable code (`expired`, `bad_signature`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongType => "wrong_type",
+            Self::MissingExpiry => "missing_expiry",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::InvalidJwks => "invalid_jwks",
+            Self::WrongNonce => "wrong_nonce",
+            Self::MissingScope => "missing_scope",
+        }
+    }
+}
+
+/// Why a presented credential was refused: a 401 with `error="invalid_token"`. Each
+/// module's own verdict, named once; the messages are safe to send to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// A JWT (ours or the identity provider's) failed verification.
+    Token(TokenError),
+    /// Neither an `sk-` key nor a JWT.
+    UnrecognizedCredential,
+    /// A JWT from an issuer we do not trust.
+    UntrustedIssuer,
+    /// A valid provider token whose identity no local user is linked to.
+    NotLinked,
+    /// The session of the access token or refresh token was logged out or revoked.
+    SessionEnded,
+    /// The credential's user no longer exists.
+    UserGone,
+    /// Not the shape of an `sk-` key.
+    MalformedApiKey,
+    /// An `sk-` key whose checksum does not match (a typo or a truncated copy).
+    ApiKeyChecksum,
+    /// An API key that does not exist, or whose secret does not match.
+    InvalidApiKey,
+    /// An API key past its expiry.
+    ApiKeyExpired,
+    /// A refresh token that does not exist or does not match.
+    InvalidRefreshToken,
+    /// A refresh token past its session's end.
+    RefreshExpired,
+    /// A spent refresh token presented again after the grace window: its session is revoked.
+    RefreshReused,
+}
+
+impl Rejection {
+    /// A short, client-safe explanation.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Token(err) => err.message(),
+            Self::UnrecognizedCredential => "unrecognized credential",
+            Self::UntrustedIssuer => "token issuer is not trusted",
+            Self::NotLinked => {
+                "no local user is linked to this identity: sign in with the provider first"
+            }
+            Self::SessionEnded => "session has ended",
+            Self::UserGone => "user no longer exists",
+            Self::MalformedApiKey => "malformed API key",
+            Self::ApiKeyChecksum => "API key checksum mismatch",
+            Self::InvalidApiKey => "invalid API key",
+            Self::ApiKeyExpired => "API key expired",
+            Self::InvalidRefreshToken => "invalid refresh token",
+            Self::RefreshExpired => "refresh token expired",
+            Self::RefreshReused => "refresh token reused; session revoked",
+        }
+    }
+}
+
+impl From<TokenError> for Rejection {
+    fn from(err: TokenError) -> Self {
+        Self::Token(err)
+    }
+}
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -59,8 +193,8 @@ pub enum AuthError {
     Validation(Vec<FieldError>),
     /// 401: no credential was sent.
     MissingCredentials,
-    /// 401: a credential was sent but is not valid; the message says why, without secrets.
-    InvalidToken(&'static str),
+    /// 401: a credential was sent but is not valid; the rejection says why, without secrets.
+    InvalidToken(Rejection),
     /// 401: login failed. Unknown email and wrong password both give this.
     InvalidLogin,
     /// 400: a request that cannot be served as sent (a sign-in callback with a bad state, ...).
@@ -129,10 +263,13 @@ impl AuthError {
             Self::Validation(errors) => Response::json(status, &json!({ "detail": errors })),
             Self::MissingCredentials => Response::json(status, &detail("Not authenticated"))
                 .with_header("www-authenticate", "Bearer"),
-            Self::InvalidToken(msg) => Response::json(status, &detail(msg)).with_header(
-                "www-authenticate",
-                format!("Bearer error=\"invalid_token\", error_description=\"{msg}\""),
-            ),
+            Self::InvalidToken(rejection) => {
+                let msg = rejection.message();
+                Response::json(status, &detail(msg)).with_header(
+                    "www-authenticate",
+                    format!("Bearer error=\"invalid_token\", error_description=\"{msg}\""),
+                )
+            }
             Self::InvalidLogin => Response::json(status, &detail("Incorrect email or password"))
                 .with_header("www-authenticate", "Bearer"),
             Self::BadRequest(msg) => Response::json(status, &detail(&msg)),
@@ -190,7 +327,8 @@ mod tests {
 
     #[test]
     fn invalid_token_says_so_in_www_authenticate() {
-        let response = AuthError::InvalidToken("token expired").into_response();
+        let response =
+            AuthError::InvalidToken(Rejection::Token(TokenError::Expired)).into_response();
         assert_eq!(response.status, 401);
         let header = response.header("www-authenticate").unwrap();
         assert!(

@@ -16,7 +16,7 @@ pub mod session;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::error::AuthError;
+use crate::error::{AuthError, Rejection, TokenError};
 use crate::http::Request;
 use crate::ports::{Clock, Store};
 use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
@@ -184,11 +184,11 @@ async fn authenticate<S: Store, C: Clock, P: Provider>(
         Some(Credential::Jwt(token)) => match unverified_issuer(token) {
             Some(iss) if iss == auth.config.issuer => authenticate_access_token(auth, token).await,
             Some(iss) => verify_external(auth, token, &iss).await,
-            None => Err(AuthError::InvalidToken(
-                jwt::TokenError::Malformed.message(),
-            )),
+            None => Err(AuthError::InvalidToken(Rejection::Token(
+                TokenError::Malformed,
+            ))),
         },
-        None => Err(AuthError::InvalidToken("unrecognized credential")),
+        None => Err(AuthError::InvalidToken(Rejection::UnrecognizedCredential)),
     }
 }
 
@@ -207,7 +207,7 @@ async fn verify_external<S: Store, C: Clock, P: Provider>(
     token: &str,
     issuer: &str,
 ) -> Result<Principal, AuthError> {
-    let untrusted = AuthError::InvalidToken("token issuer is not trusted");
+    let untrusted = AuthError::InvalidToken(Rejection::UntrustedIssuer);
     let Some(config) = auth.config.oidc.as_ref().filter(|c| c.issuer == issuer) else {
         return Err(untrusted);
     };
@@ -215,16 +215,14 @@ async fn verify_external<S: Store, C: Clock, P: Provider>(
         .oidc()?
         .verify(token, Expect::AccessToken)
         .await?
-        .map_err(|err| AuthError::InvalidToken(err.message()))?;
+        .map_err(|err| AuthError::InvalidToken(Rejection::Token(err)))?;
     let subject = claims
         .get("sub")
         .and_then(|s| s.as_str())
         .unwrap_or_default();
     let link = crate::credentials::oidc::identity_key(&config.issuer, subject);
     let identity: Option<store::IdentityRecord> = Records::new(auth.store).get(&link).await?;
-    let identity = identity.ok_or(AuthError::InvalidToken(
-        "no local user is linked to this identity: sign in with the provider first",
-    ))?;
+    let identity = identity.ok_or(AuthError::InvalidToken(Rejection::NotLinked))?;
     let provider_scopes = crate::credentials::oidc::granted_scopes(&claims)
         .into_iter()
         .map(str::to_owned)
@@ -254,7 +252,7 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
         &expect,
         now,
     )
-    .map_err(|err| AuthError::InvalidToken(err.message()))?;
+    .map_err(|err| AuthError::InvalidToken(Rejection::Token(err)))?;
     let claims = verified.claims;
     let records = Records::new(auth.store);
     let session: Option<SessionRecord> = records.get(&store::session_key(&claims.sid)).await?;
@@ -269,7 +267,7 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
                 provider_scopes: Vec::new(),
             })
         }
-        _ => Err(AuthError::InvalidToken("session has ended")),
+        _ => Err(AuthError::InvalidToken(Rejection::SessionEnded)),
     }
 }
 
@@ -282,13 +280,13 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
 ) -> Result<Principal, AuthError> {
     // Format and checksum first: a mistyped key costs no store read.
     let key_id = api_key::parse(key).map_err(|err| match err {
-        ApiKeyFormatError::Malformed => AuthError::InvalidToken("malformed API key"),
-        ApiKeyFormatError::BadChecksum => AuthError::InvalidToken("API key checksum mismatch"),
+        ApiKeyFormatError::Malformed => AuthError::InvalidToken(Rejection::MalformedApiKey),
+        ApiKeyFormatError::BadChecksum => AuthError::InvalidToken(Rejection::ApiKeyChecksum),
     })?;
     let records = Records::new(auth.store);
     let stored_key = store::api_key_key(key_id);
     let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
-    let invalid = AuthError::InvalidToken("invalid API key");
+    let invalid = AuthError::InvalidToken(Rejection::InvalidApiKey);
     let Some(record) = record else {
         return Err(invalid);
     };
@@ -298,7 +296,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
     let at = auth.clock.now();
     let now = at.timestamp();
     if record.expires_at.is_some_and(|at| now >= at) {
-        return Err(AuthError::InvalidToken("API key expired"));
+        return Err(AuthError::InvalidToken(Rejection::ApiKeyExpired));
     }
     // Use is recorded beside the key, never by rewriting it: a rewrite racing a revoke would
     // bring the revoked key back. Best effort: a failed write never fails the request.

@@ -6,7 +6,7 @@ use crate::api::App;
 use crate::credentials::oidc::Provider;
 use crate::credentials::password;
 use crate::credentials::Principal;
-use crate::error::AuthError;
+use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
 use crate::ports::{Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
@@ -129,7 +129,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         self.records()
             .get(&store::user_key(&principal.user_id))
             .await?
-            .ok_or(AuthError::InvalidToken("user no longer exists"))
+            .ok_or(AuthError::InvalidToken(Rejection::UserGone))
     }
 
     pub(crate) async fn me(&self, principal: &Principal) -> Result<Response, AuthError> {

@@ -8,7 +8,7 @@ use crate::credentials::jwt::{self, AccessClaims};
 use crate::credentials::oidc::Provider;
 use crate::credentials::session::{self, Exchange};
 use crate::credentials::Principal;
-use crate::error::AuthError;
+use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
 use crate::ports::{Clock, Random, Store};
 use crate::store::{self, RefreshRecord, SessionRecord};
@@ -84,7 +84,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
     pub(crate) async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
         let presented = RefreshRequest::parse(req)?.refresh_token;
 
-        let invalid = AuthError::InvalidToken("invalid refresh token");
+        let invalid = AuthError::InvalidToken(Rejection::InvalidRefreshToken);
         let token_id = session::parse(&presented).ok_or(invalid.clone())?;
         let records = self.records();
         let token_key = store::refresh_key(token_id);
@@ -96,18 +96,16 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         let mut session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
         let now = self.clock.now();
         if session.revoked {
-            return Err(AuthError::InvalidToken("session has ended"));
+            return Err(AuthError::InvalidToken(Rejection::SessionEnded));
         }
         match session::exchange(&record, now.timestamp(), self.config.refresh_grace_secs) {
-            Exchange::Expired => Err(AuthError::InvalidToken("refresh token expired")),
+            Exchange::Expired => Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
             Exchange::Reuse => {
                 session.revoked = true;
                 records
                     .put(&session_key, &session, Some(session.expires_at), now)
                     .await?;
-                Err(AuthError::InvalidToken(
-                    "refresh token reused; session revoked",
-                ))
+                Err(AuthError::InvalidToken(Rejection::RefreshReused))
             }
             Exchange::Rotate => {
                 record.spent_at = Some(now.timestamp());

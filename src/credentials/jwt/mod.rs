@@ -7,6 +7,7 @@
 mod keys;
 mod verify;
 
+pub use crate::error::TokenError;
 pub use keys::{jwks, SigningKey};
 pub use verify::{
     check_claims, verify, Alg, KeySet, Rules, UntrustedJwt, Verified, VerifyingKey,
@@ -46,78 +47,6 @@ pub struct Expectations<'a> {
     pub issuer: &'a str,
     /// The only accepted `aud`.
     pub audience: &'a str,
-}
-
-/// Why a token was refused. The messages are safe to send to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// Not three base64url parts of JSON.
-    Malformed,
-    /// `alg` is not the one we verify with (this includes `none`).
-    UnsupportedAlgorithm,
-    /// `kid` names none of our keys.
-    UnknownKey,
-    /// The signature does not verify.
-    BadSignature,
-    /// The `typ` header is not [`ACCESS_TOKEN_TYPE`].
-    WrongType,
-    /// `exp` is missing.
-    MissingExpiry,
-    /// `exp` has passed.
-    Expired,
-    /// `nbf` is in the future.
-    NotYetValid,
-    /// `iss` is not the expected one.
-    WrongIssuer,
-    /// `aud` is not the expected one.
-    WrongAudience,
-    /// The key set is not a JWK Set we can use.
-    InvalidJwks,
-    /// An ID token's `nonce` is not the one this sign-in sent.
-    WrongNonce,
-    /// An access token lacks a required scope.
-    MissingScope,
-}
-
-impl TokenError {
-    /// A short, client-safe explanation.
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Malformed => "malformed token",
-            Self::UnsupportedAlgorithm => "unsupported token algorithm",
-            Self::UnknownKey => "token signed by an unknown key",
-            Self::BadSignature => "invalid token signature",
-            Self::WrongType => "wrong token type",
-            Self::MissingExpiry => "token has no expiry",
-            Self::Expired => "token expired",
-            Self::NotYetValid => "token not yet valid",
-            Self::WrongIssuer => "wrong token issuer",
-            Self::WrongAudience => "wrong token audience",
-            Self::InvalidJwks => "invalid JWK set",
-            Self::WrongNonce => "wrong nonce",
-            Self::MissingScope => "token lacks a required scope",
-        }
-    }
-
-    /// A stable, machine-readable code (`expired`, `bad_signature`, ...).
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Malformed => "malformed",
-            Self::UnsupportedAlgorithm => "unsupported_algorithm",
-            Self::UnknownKey => "unknown_key",
-            Self::BadSignature => "bad_signature",
-            Self::WrongType => "wrong_type",
-            Self::MissingExpiry => "missing_expiry",
-            Self::Expired => "expired",
-            Self::NotYetValid => "not_yet_valid",
-            Self::WrongIssuer => "wrong_issuer",
-            Self::WrongAudience => "wrong_audience",
-            Self::InvalidJwks => "invalid_jwks",
-            Self::WrongNonce => "wrong_nonce",
-            Self::MissingScope => "missing_scope",
-        }
-    }
 }
 
 /// A verified access token.

@@ -34,6 +34,44 @@ pub trait Store {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError>;
 }
 
+/// Who holds a claim (see [`Atomic::claim_email`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The claim is ours now.
+    Won,
+    /// Somebody else holds it.
+    Taken,
+}
+
+/// The operations whose correctness depends on order, which a store shaped like KV (eventually
+/// consistent, no compare-and-swap) cannot make safe. On the Worker a Durable Object per
+/// subject serializes them; natively [`crate::testing::MemoryAtomic`] models the same
+/// guarantees.
+pub trait Atomic {
+    /// Claims the (hashed, normalized) email for `user_id`: exactly one caller wins, however
+    /// many try at once, anywhere.
+    async fn claim_email(&self, email_hash: &str, user_id: &str) -> Result<Claim, PortError>;
+    /// Gives back a claim `user_id` won (its account could not be written); a claim held by
+    /// another user is left alone.
+    async fn release_email(&self, email_hash: &str, user_id: &str) -> Result<(), PortError>;
+}
+
+/// No atomic backing: every claim is won, and only the store's own checks stand (KV's
+/// eventual consistency lets two registrations of one email in two locations both pass).
+/// For deployments without the Durable Object, and embedders that only authenticate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdgeOnly;
+
+impl Atomic for EdgeOnly {
+    async fn claim_email(&self, _: &str, _: &str) -> Result<Claim, PortError> {
+        Ok(Claim::Won)
+    }
+
+    async fn release_email(&self, _: &str, _: &str) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
 /// The current time.
 pub trait Clock {
     /// Now, in UTC.

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::ports::{Clock, PortError, Random, Store, MIN_TTL_SECS};
+use crate::ports::{Atomic, Claim, Clock, PortError, Random, Store, MIN_TTL_SECS};
 
 /// A clock that stands still until advanced. Clones share the same time.
 #[derive(Debug, Clone)]
@@ -145,6 +145,37 @@ impl Store for MemoryStore {
             .filter(|(_, (_, expiry))| expiry.is_none_or(|at| at > now))
             .map(|(k, _)| k.clone())
             .collect())
+    }
+}
+
+/// [`Atomic`] in memory, with the same guarantee as the Durable Object: one holder per email.
+#[derive(Debug, Default)]
+pub struct MemoryAtomic {
+    emails: RefCell<BTreeMap<String, String>>,
+}
+
+impl Atomic for MemoryAtomic {
+    async fn claim_email(&self, email_hash: &str, user_id: &str) -> Result<Claim, PortError> {
+        let mut emails = self.emails.borrow_mut();
+        let holder = emails
+            .entry(email_hash.to_owned())
+            .or_insert_with(|| user_id.to_owned());
+        Ok(if holder == user_id {
+            Claim::Won
+        } else {
+            Claim::Taken
+        })
+    }
+
+    async fn release_email(&self, email_hash: &str, user_id: &str) -> Result<(), PortError> {
+        let mut emails = self.emails.borrow_mut();
+        if emails
+            .get(email_hash)
+            .is_some_and(|holder| holder == user_id)
+        {
+            emails.remove(email_hash);
+        }
+        Ok(())
     }
 }
 

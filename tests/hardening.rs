@@ -194,6 +194,7 @@ fn a_failed_use_record_never_fails_the_request() {
         clock: api.clock.clone(),
         rng: edge_auth::testing::SeqRandom::new(7),
         provider: edge_auth::oidc::NoProvider,
+        atomic: edge_auth::ports::EdgeOnly,
         memo: Default::default(),
         config: config_with(&[]),
     };
@@ -309,6 +310,7 @@ fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
         clock: api.clock.clone(),
         rng: counting::CountingRandom(Default::default()),
         provider: edge_auth::oidc::NoProvider,
+        atomic: edge_auth::ports::EdgeOnly,
         memo: Default::default(),
         config: config_with(&[]),
     };
@@ -444,4 +446,140 @@ fn past_the_concurrent_hash_limit_logins_are_told_to_retry_not_queued() {
     }
     drop(held);
     assert_eq!(api.login("ada@example.com", PASSWORD).status, 200);
+}
+
+// ---------------------------------------------------------------- concurrency
+
+mod yielding {
+    //! A store that lets other requests run at every operation, as KV's network round trips
+    //! do: requests served at once interleave between their reads and their writes.
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use edge_auth::ports::PortError;
+    use edge_auth::testing::MemoryStore;
+    use edge_auth::Store;
+
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    pub struct YieldingStore(pub MemoryStore);
+
+    impl Store for YieldingStore {
+        async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+            YieldOnce(false).await;
+            self.0.get(key).await
+        }
+        async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), PortError> {
+            YieldOnce(false).await;
+            self.0.put(key, value, ttl).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), PortError> {
+            YieldOnce(false).await;
+            self.0.delete(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+            YieldOnce(false).await;
+            self.0.list(prefix).await
+        }
+    }
+}
+
+/// Registers one email `n` times at once; the statuses, and how many users the store holds.
+fn register_at_once<A: edge_auth::ports::Atomic>(atomic: A, n: usize) -> (Vec<u16>, usize) {
+    use edge_auth::testing::{MemoryStore, SeqRandom};
+    use edge_auth::App;
+    use futures_executor::block_on;
+    use futures_util::future::join_all;
+
+    let api = api();
+    let app = App {
+        store: yielding::YieldingStore(MemoryStore::new(api.clock.clone())),
+        clock: api.clock.clone(),
+        rng: SeqRandom::new(9),
+        provider: edge_auth::oidc::NoProvider,
+        atomic,
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let body = json!({"email": "race@example.com", "password": PASSWORD});
+    let requests = (0..n)
+        .map(|_| app.handle(Request::new("POST", &format!("{BASE}/register")).with_json(&body)));
+    let statuses = block_on(join_all(requests))
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    let users = app
+        .store
+        .0
+        .dump()
+        .iter()
+        .filter(|(k, v)| k.starts_with("v1:user:") && v.contains("race@example.com"))
+        .count();
+    (statuses, users)
+}
+
+#[test]
+fn simultaneous_registrations_of_one_email_make_one_account() {
+    let (statuses, users) = register_at_once(edge_auth::testing::MemoryAtomic::default(), 6);
+    assert_eq!(users, 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    // Without the atomic port (edge-only deployments), the store's own check lets them all
+    // through: that is the window the Durable Object closes.
+    let (statuses, users) = register_at_once(edge_auth::ports::EdgeOnly, 6);
+    assert!(users > 1, "{statuses:?}");
+}
+
+#[test]
+fn a_claim_whose_account_cannot_be_written_is_given_back() {
+    use edge_auth::ports::{Atomic as _, Claim};
+    use edge_auth::testing::{MemoryAtomic, MemoryStore, SeqRandom};
+    use edge_auth::App;
+    use futures_executor::block_on;
+
+    let api = api();
+    let app = App {
+        store: flaky::FlakyStore {
+            inner: MemoryStore::new(api.clock.clone()),
+            refuse_prefix: "v1:email:",
+        },
+        clock: api.clock.clone(),
+        rng: SeqRandom::new(3),
+        provider: edge_auth::oidc::NoProvider,
+        atomic: MemoryAtomic::default(),
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let body = json!({"email": "ada@example.com", "password": PASSWORD});
+    let failed =
+        block_on(app.handle(Request::new("POST", &format!("{BASE}/register")).with_json(&body)));
+    // The store failed: a server error, logged, without internals.
+    assert_eq!(failed.status, 500);
+    assert!(failed.log.is_some());
+    // The email is not left claimed by an account that does not exist.
+    let hash = edge_auth::store::email_hash("ada@example.com");
+    assert_eq!(
+        block_on(app.atomic.claim_email(&hash, "someone-else")).unwrap(),
+        Claim::Won
+    );
 }

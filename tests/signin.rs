@@ -13,7 +13,7 @@ use common::*;
 use edge_auth::http::Response;
 use edge_auth::oidc::{pkce_challenge, Outbound, Provider, ProviderAlg};
 use edge_auth::ports::PortError;
-use edge_auth::testing::{FixedClock, MemoryStore, SeqRandom};
+use edge_auth::testing::{FixedClock, MemoryAtomic, MemoryStore, SeqRandom};
 use edge_auth::{App, Clock as _, Request};
 use futures_executor::block_on;
 use serde_json::{json, Value};
@@ -74,7 +74,7 @@ impl Provider for ScriptedProvider {
 }
 
 struct Flow {
-    app: App<MemoryStore, FixedClock, SeqRandom, ScriptedProvider>,
+    app: App<MemoryStore, FixedClock, SeqRandom, ScriptedProvider, MemoryAtomic>,
     clock: FixedClock,
 }
 
@@ -93,6 +93,7 @@ fn flow_with(extra: &[(&str, &str)]) -> Flow {
             clock: app.clock,
             rng: app.rng,
             provider: ScriptedProvider::default(),
+            atomic: app.atomic,
             memo: app.memo,
             config: app.config,
         },

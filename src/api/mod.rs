@@ -16,13 +16,13 @@ use crate::credentials::oidc::{NoProvider, Oidc, Provider};
 use crate::credentials::Authenticator;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, EdgeOnly, Random, Store};
 use crate::store::Records;
 use routes::Route;
 
 /// The auth service: configuration plus the ports.
 #[derive(Debug)]
-pub struct App<S, C, R, P = NoProvider> {
+pub struct App<S, C, R, P = NoProvider, A = EdgeOnly> {
     /// Where records live.
     pub store: S,
     /// What time it is.
@@ -31,13 +31,15 @@ pub struct App<S, C, R, P = NoProvider> {
     pub rng: R,
     /// The identity provider (HTTP and RS256/ES256 checks).
     pub provider: P,
+    /// The operations that must be atomic (email claims), beyond what the store can promise.
+    pub atomic: A,
     /// What the isolate remembers across requests (provider documents, key use).
     pub memo: Rc<Memo>,
     /// The deployment's settings and secrets.
     pub config: Config,
 }
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// Serves one request. Never panics on client input; every error becomes a response.
     pub async fn handle(&self, req: Request) -> Response {
         let mut response = match self.route(&req).await {

@@ -25,6 +25,14 @@ pub fn user_key(user_id: &str) -> String {
 pub fn email_key(email: &str) -> String {
     format!("v1:email:{email}")
 }
+/// The key of an email's claim (its Durable Object's name): base64url of SHA-256 over the
+/// normalized address, so no address appears in object names.
+pub fn email_hash(email: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
 /// `v1:apikey:{id}`: an API key, read once per request that presents it.
 pub fn api_key_key(key_id: &str) -> String {
     format!("v1:apikey:{key_id}")

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono::DateTime;
 use edge_auth::oidc::NoProvider;
-use edge_auth::testing::{FixedClock, MemoryStore, SeqRandom};
+use edge_auth::testing::{FixedClock, MemoryAtomic, MemoryStore, SeqRandom};
 use edge_auth::{App, Config, Request, Response};
 use futures_executor::block_on;
 use serde_json::{json, Value};
@@ -16,7 +16,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTUxQXxH7vJ0ZrDAlhvbZJc2GnPmPEv5JeR\n-----END PRIVATE KEY-----";
 
 pub struct Api {
-    pub app: App<MemoryStore, FixedClock, SeqRandom>,
+    pub app: App<MemoryStore, FixedClock, SeqRandom, NoProvider, MemoryAtomic>,
     pub clock: FixedClock,
 }
 
@@ -55,6 +55,7 @@ pub fn api_with(config: Config) -> Api {
             clock: clock.clone(),
             rng: SeqRandom::new(1),
             provider: NoProvider,
+            atomic: MemoryAtomic::default(),
             memo: Default::default(),
             config,
         },

@@ -1,6 +1,6 @@
 // Concurrent writers lose nothing: one KV record per key, no read-modify-write lists.
 import { describe, expect, it } from "vitest";
-import { call, describeReply, expectStatus, listKeys, newUser } from "./helpers";
+import { call, describeReply, expectStatus, listKeys, newUser, uniqueEmail, uniquePassword } from "./helpers";
 
 const N = 50;
 
@@ -28,5 +28,29 @@ describe("concurrency", () => {
     // Every one of them works.
     const mes = await Promise.all(keys.map((key) => call("GET", "/me", { token: key })));
     for (const me of mes) expectStatus(me, 200);
+  });
+});
+
+describe("one account per email (Durable Object claim)", () => {
+  it("40 simultaneous registrations of one email: one 201, the rest 409", async () => {
+    const email = uniqueEmail("race");
+    const password = uniquePassword();
+    // A 503 (busy hashing, Retry-After) is not an answer about the email: ask again.
+    const register = async () => {
+      for (;;) {
+        const r = await call("POST", "/register", { json: { email, password } });
+        if (r.status !== 503) return r;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const replies = await Promise.all(Array.from({ length: 40 }, register));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201).length, JSON.stringify(statuses)).toBe(1);
+    expect(statuses.filter((s) => s === 409).length, JSON.stringify(statuses)).toBe(39);
+    // The winner's password logs in.
+    const login = await call("POST", "/login", { json: { email, password } });
+    expectStatus(login, 200);
+    const me = await call("GET", "/me", { token: login.body.access_token });
+    expect(me.body.id).toBe(replies.find((r) => r.status === 201)?.body.id);
   });
 });

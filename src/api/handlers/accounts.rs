@@ -8,13 +8,15 @@ use crate::credentials::password;
 use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use chrono::{DateTime, Utc};
+
+use crate::ports::{Atomic, Claim, Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
 use crate::store::{self, EmailRecord, UserRecord};
 
 const USER_ID_LEN: usize = 22;
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn register(&self, req: &Request) -> Result<Response, AuthError> {
         let RegisterRequest {
             email,
@@ -41,7 +43,9 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
         Ok(Response::json(201, &User::from(&user)))
     }
 
-    /// Stores a new user and the record that makes its email taken.
+    /// Stores a new user and the record that makes its email taken, once the email is
+    /// claimed for it: of any number of simultaneous registrations of one email, one wins and
+    /// the others get 409. If the records cannot be written, the claim is given back.
     pub(crate) async fn create_user(
         &self,
         email: String,
@@ -56,18 +60,30 @@ impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
             password_hash,
             created_at: now.timestamp(),
         };
+        let email_hash = store::email_hash(&user.email);
+        if self.atomic.claim_email(&email_hash, &user.id).await? == Claim::Taken {
+            return Err(AuthError::Conflict("A user with this email already exists"));
+        }
+        if let Err(err) = self.write_user(&user, now).await {
+            // Best effort: a claim that outlives a failed write would make the email unusable.
+            let _ = self.atomic.release_email(&email_hash, &user.id).await;
+            return Err(err);
+        }
+        Ok(user)
+    }
+
+    async fn write_user(&self, user: &UserRecord, now: DateTime<Utc>) -> Result<(), AuthError> {
         let records = self.records();
         // The user first: an email record never points at a missing user.
         records
-            .put(&store::user_key(&user.id), &user, None, now)
+            .put(&store::user_key(&user.id), user, None, now)
             .await?;
         let owner = EmailRecord {
             user_id: user.id.clone(),
         };
         records
             .put(&store::email_key(&user.email), &owner, None, now)
-            .await?;
-        Ok(user)
+            .await
     }
 
     pub(crate) async fn login(&self, req: &Request) -> Result<Response, AuthError> {

@@ -10,10 +10,10 @@ use crate::credentials::oidc::Provider;
 use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::{self, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord};
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn list_api_keys(&self, principal: &Principal) -> Result<Response, AuthError> {
         principal.require_interactive()?;
         let records = self.records();

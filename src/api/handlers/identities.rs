@@ -12,7 +12,7 @@ use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::{self, IdentityLinkRecord, IdentityRecord, UserRecord};
 
 use super::oauth::{
@@ -20,7 +20,7 @@ use super::oauth::{
     CODE_TTL_SECS,
 };
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// Links (`issuer`, `subject`) to a user: the lookup record and the user's list entry.
     pub(super) async fn attach_identity(
         &self,

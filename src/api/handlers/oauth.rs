@@ -29,7 +29,7 @@ use crate::credentials::oidc::{self, Expect, OidcConfig, Outbound, Provider};
 use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
 use crate::store::{self, EmailRecord, IdentityRecord};
 
@@ -163,7 +163,7 @@ fn callback_url(config: &OidcConfig, req: &Request) -> Result<String, AuthError>
     }
 }
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) fn oidc_config(&self) -> Result<&OidcConfig, AuthError> {
         self.config.oidc.as_ref().ok_or(AuthError::NotFound(
             "Sign-in with an identity provider is not configured",

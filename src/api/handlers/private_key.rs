@@ -8,10 +8,10 @@ use crate::credentials::private_key;
 use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::{self, PrivateKeyRecord};
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn private_key_record(
         &self,
         user_id: &str,

@@ -10,12 +10,12 @@ use crate::credentials::session::{self, Exchange};
 use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
-use crate::ports::{Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::{self, RefreshRecord, SessionRecord};
 
 const SESSION_ID_LEN: usize = 22;
 
-impl<S: Store, C: Clock, R: Random, P: Provider> App<S, C, R, P> {
+impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) fn token_response(tokens: &TokenResponse) -> Response {
         Response::json(200, tokens).with_header("cache-control", "no-store")
     }

@@ -3,6 +3,10 @@
 //!
 //! Other workers-rs Workers can embed the component through [`authenticate`].
 
+mod atomic;
+
+pub use atomic::{DurableAtomic, EmailClaim, ATOMIC_BINDING};
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -18,7 +22,7 @@ use crate::api::App;
 use crate::config::Config;
 use crate::credentials::memo::Memo;
 use crate::credentials::oidc::{Outbound, Provider, ProviderAlg};
-use crate::credentials::Principal;
+use crate::credentials::{Authenticator, Principal};
 use crate::error::AuthError;
 use crate::http::{self, MAX_BODY_BYTES};
 use crate::ports::{Clock, OsRandom, PortError, Store};
@@ -190,18 +194,28 @@ pub fn config(env: &Env) -> Result<Config, AuthError> {
 }
 
 /// The auth service over this Worker's KV namespace and configuration.
-pub fn app(env: &Env) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider>, AuthError> {
-    let kv = env
-        .kv(KV_BINDING)
-        .map_err(|err| AuthError::Internal(format!("KV binding {KV_BINDING}: {err}")))?;
+pub fn app(
+    env: &Env,
+) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, DurableAtomic>, AuthError> {
+    let claims = env.durable_object(ATOMIC_BINDING).map_err(|err| {
+        AuthError::Internal(format!("Durable Object binding {ATOMIC_BINDING}: {err}"))
+    })?;
     Ok(App {
-        store: KvStore(kv),
+        store: kv_store(env)?,
         clock: DateClock,
         rng: OsRandom,
         provider: FetchProvider,
+        atomic: DurableAtomic(claims),
         memo: MEMO.with(Rc::clone),
         config: config(env)?,
     })
+}
+
+/// The `AUTH_KV` namespace as the core's store.
+fn kv_store(env: &Env) -> Result<KvStore, AuthError> {
+    env.kv(KV_BINDING)
+        .map(KvStore)
+        .map_err(|err| AuthError::Internal(format!("KV binding {KV_BINDING}: {err}")))
 }
 
 /// Converts a Worker request into the core's, reading at most [`MAX_BODY_BYTES`] of body:
@@ -320,7 +334,17 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
         headers: req.headers().entries().collect(),
         ..http::Request::default()
     };
-    app(env)?.authenticator().authenticate(&core).await
+    // Only what authenticating reads: an embedder needs the KV binding and the
+    // configuration, not the Durable Objects the auth Worker writes through.
+    let (store, memo, config) = (kv_store(env)?, MEMO.with(Rc::clone), config(env)?);
+    let authenticator = Authenticator {
+        store: &store,
+        clock: &DateClock,
+        provider: &FetchProvider,
+        memo: &memo,
+        config: &config,
+    };
+    authenticator.authenticate(&core).await
 }
 
 /// The API's response for an error: the same status, body and headers the auth Worker sends.

@@ -14,22 +14,19 @@
 //!   key of the matching type: `none`, HS256 and every other algorithm are refused, which
 //!   defeats algorithm confusion. Then `iss`, `aud`, `exp`/`nbf` with the shared
 //!   [`jwt::check_claims`], then `nonce` (ID tokens) or the required scopes (access tokens).
-#![allow(async_fn_in_trait)]
+
+mod config;
+mod encoding;
+mod port;
 
 use std::cell::RefCell;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::credentials::jwt::{self, Rules, TokenError};
 use crate::error::AuthError;
-use crate::error::ConfigError;
-use crate::http::Response;
 use crate::ports::PortError;
-use crate::util::secret::Secret;
 
 /// How long discovery and JWKS documents are trusted.
 pub const CACHE_MAX_AGE_SECS: i64 = 3600;
@@ -38,174 +35,11 @@ pub const REFETCH_COOLDOWN_SECS: i64 = 60;
 /// How long a sign-in may take between authorize and callback.
 pub const STATE_TTL_SECS: i64 = 600;
 
-/// The provider's settings.
-#[derive(Debug, Clone)]
-pub struct OidcConfig {
-    /// `OIDC_ISSUER`: the provider's issuer URL, exactly as in its tokens.
-    pub issuer: String,
-    /// `OIDC_CLIENT_ID`.
-    pub client_id: String,
-    /// `OIDC_CLIENT_SECRET` (a secret).
-    pub client_secret: Secret<String>,
-    /// `OIDC_REDIRECT_URIS`: where a finished sign-in may return to (comma-separated).
-    pub redirect_uris: Vec<String>,
-    /// `OIDC_SCOPES`: requested at sign-in; default `openid email profile`.
-    pub scopes: String,
-    /// `OIDC_AUDIENCE`: the `aud` required of provider access tokens; default the client id.
-    pub audience: String,
-    /// `OIDC_REQUIRED_SCOPES`: scopes a provider access token must carry; default
-    /// `openid email profile`.
-    pub required_scopes: Vec<String>,
-    /// `OIDC_CALLBACK_URL`: our callback as registered at the provider; default this
-    /// request's origin + `/api/v1/auth/oauth/callback`.
-    pub callback_url: Option<String>,
-    /// `OIDC_ACCESS_TOKEN_TYP`: `at+jwt` (default) requires RFC 9068's `typ` header on
-    /// provider access tokens; `any` accepts providers that do not send it.
-    pub require_access_token_typ: bool,
-}
-
-impl OidcConfig {
-    /// The provider settings, or `None` when `OIDC_ISSUER` is not set.
-    pub fn from_lookup(
-        lookup: &impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<Self>, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let Some(issuer) = get("OIDC_ISSUER") else {
-            return Ok(None);
-        };
-        let required = |name: &str| {
-            get(name).ok_or_else(|| ConfigError(format!("{name} is not set (OIDC_ISSUER is)")))
-        };
-        let list = |text: String, sep: char| -> Vec<String> {
-            text.split(sep)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
-        let client_id = required("OIDC_CLIENT_ID")?;
-        let redirect_uris = list(required("OIDC_REDIRECT_URIS")?, ',');
-        if redirect_uris.iter().any(|uri| uri.contains('#')) {
-            return Err(ConfigError(
-                "OIDC_REDIRECT_URIS must not contain a fragment (#)".into(),
-            ));
-        }
-        let require_access_token_typ = match get("OIDC_ACCESS_TOKEN_TYP").as_deref() {
-            None | Some("at+jwt") => true,
-            Some("any") => false,
-            Some(_) => {
-                return Err(ConfigError(
-                    "OIDC_ACCESS_TOKEN_TYP must be at+jwt or any".into(),
-                ))
-            }
-        };
-        let scopes = get("OIDC_SCOPES").unwrap_or_else(|| "openid email profile".into());
-        Ok(Some(Self {
-            // Exactly as written: Auth0's issuer ends with a slash, and tokens carry it so.
-            issuer,
-            client_secret: Secret::new(required("OIDC_CLIENT_SECRET")?),
-            redirect_uris,
-            require_access_token_typ,
-            audience: get("OIDC_AUDIENCE").unwrap_or_else(|| client_id.clone()),
-            required_scopes: list(
-                get("OIDC_REQUIRED_SCOPES").unwrap_or_else(|| scopes.clone()),
-                ' ',
-            ),
-            callback_url: get("OIDC_CALLBACK_URL"),
-            scopes,
-            client_id,
-        }))
-    }
-}
-
-/// A request to the provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outbound {
-    /// `GET` or `POST`.
-    pub method: &'static str,
-    /// Absolute URL.
-    pub url: String,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// Body (a form, for the token endpoint).
-    pub body: Vec<u8>,
-}
-
-/// A signature algorithm of the provider's that we accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderAlg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    Rs256,
-    /// ECDSA on P-256 with SHA-256 (signature is `r || s`).
-    Es256,
-}
-
-impl ProviderAlg {
-    fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "RS256" => Some(Self::Rs256),
-            "ES256" => Some(Self::Es256),
-            _ => None,
-        }
-    }
-
-    /// The JOSE name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::Es256 => "ES256",
-        }
-    }
-
-    fn fits(self, jwk: &Value) -> bool {
-        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-        let kty_ok = match self {
-            Self::Rs256 => field("kty") == Some("RSA"),
-            Self::Es256 => field("kty") == Some("EC") && field("crv") == Some("P-256"),
-        };
-        kty_ok
-            && field("alg").is_none_or(|alg| alg == self.name())
-            && field("use").is_none_or(|u| u == "sig")
-    }
-}
-
-/// The port to the identity provider: HTTP and signature checks.
-pub trait Provider {
-    /// Sends a request to the provider.
-    async fn fetch(&self, request: Outbound) -> Result<Response, PortError>;
-    /// Whether `signature` over `message` verifies with the public `jwk` under `alg`.
-    async fn verify_signature(
-        &self,
-        alg: ProviderAlg,
-        jwk: &Value,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool, PortError>;
-}
-
-/// No provider: for deployments and tests without OpenID sign-in.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoProvider;
-
-impl Provider for NoProvider {
-    async fn fetch(&self, _: Outbound) -> Result<Response, PortError> {
-        Err(PortError("no identity provider port".into()))
-    }
-
-    async fn verify_signature(
-        &self,
-        _: ProviderAlg,
-        _: &Value,
-        _: &[u8],
-        _: &[u8],
-    ) -> Result<bool, PortError> {
-        Err(PortError("no identity provider port".into()))
-    }
-}
+pub use config::OidcConfig;
+pub use encoding::{
+    client_basic_auth, encode_pairs, identity_id, identity_key, pkce_challenge, url_encode,
+};
+pub use port::{NoProvider, Outbound, Provider, ProviderAlg};
 
 /// The parts of the discovery document we use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,54 +83,6 @@ pub enum Expect<'a> {
 
 fn upstream(what: &str) -> impl Fn(PortError) -> AuthError + '_ {
     move |err| AuthError::Upstream(format!("identity provider {what}: {}", err.0))
-}
-
-/// `application/x-www-form-urlencoded` / query-string encoding of one value.
-pub fn url_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Encodes `pairs` as a query string or form body.
-pub fn encode_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The PKCE S256 challenge of a verifier.
-pub fn pkce_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-/// The id of a provider identity: base64url of SHA-256 over issuer and subject.
-pub fn identity_id(issuer: &str, subject: &str) -> String {
-    let digest = Sha256::digest(format!("{issuer}\u{0}{subject}").as_bytes());
-    URL_SAFE_NO_PAD.encode(digest)
-}
-
-/// The store key linking a provider identity to a local user.
-pub fn identity_key(issuer: &str, subject: &str) -> String {
-    format!("v1:identity:{}", identity_id(issuer, subject))
-}
-
-/// `Authorization: Basic` for the client, as RFC 6749 §2.3.1 encodes it.
-pub fn client_basic_auth(config: &OidcConfig) -> String {
-    let pair = format!(
-        "{}:{}",
-        url_encode(&config.client_id),
-        url_encode(config.client_secret.expose())
-    );
-    format!("Basic {}", STANDARD.encode(pair))
 }
 
 /// The one key of `jwks` that fits `alg` (and `kid`, if the token names one); `None` when
@@ -578,69 +364,5 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pkce_challenge_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
-
-    #[test]
-    fn url_encoding_escapes_everything_but_unreserved() {
-        assert_eq!(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
-        assert_eq!(encode_pairs(&[("x", "1 2"), ("y", "")]), "x=1%202&y=");
-    }
-
-    #[test]
-    fn algorithm_must_fit_the_key_type() {
-        let rsa = serde_json::json!({"kty": "RSA", "n": "x", "e": "AQAB"});
-        let ec =
-            serde_json::json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "alg": "ES256"});
-        assert!(ProviderAlg::Rs256.fits(&rsa));
-        assert!(!ProviderAlg::Es256.fits(&rsa));
-        assert!(ProviderAlg::Es256.fits(&ec));
-        assert!(!ProviderAlg::Rs256.fits(&ec));
-        assert_eq!(ProviderAlg::from_name("HS256"), None);
-        assert_eq!(ProviderAlg::from_name("none"), None);
-    }
-
-    #[test]
-    fn config_is_optional_but_complete_when_present() {
-        let none = OidcConfig::from_lookup(&|_: &str| None).unwrap();
-        assert!(none.is_none());
-        let partial =
-            |name: &str| (name == "OIDC_ISSUER").then(|| "https://idp.example".to_owned());
-        assert!(OidcConfig::from_lookup(&partial).is_err());
-        let full = |name: &str| {
-            Some(
-                match name {
-                    "OIDC_ISSUER" => "https://idp.example/",
-                    "OIDC_CLIENT_ID" => "client",
-                    "OIDC_CLIENT_SECRET" => "s3cret",
-                    "OIDC_REDIRECT_URIS" => "https://app.example/, https://app.example/done",
-                    _ => return None,
-                }
-                .to_owned(),
-            )
-        };
-        let config = OidcConfig::from_lookup(&full).unwrap().unwrap();
-        // Exactly as written (Auth0's issuers end with a slash).
-        assert_eq!(config.issuer, "https://idp.example/");
-        assert!(config.require_access_token_typ);
-        assert_eq!(config.audience, "client");
-        assert_eq!(
-            config.redirect_uris,
-            ["https://app.example/", "https://app.example/done"]
-        );
-        assert_eq!(config.required_scopes, ["openid", "email", "profile"]);
-        assert!(!format!("{config:?}").contains("s3cret"));
     }
 }

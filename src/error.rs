@@ -63,7 +63,7 @@ pub enum TokenError {
     UnknownKey,
     /// The signature does not verify.
     BadSignature,
-    /// The `typ` header is not [`ACCESS_TOKEN_TYPE`].
+    /// The `typ` header is not the one required (`at+jwt` for access tokens).
     WrongType,
     /// `exp` is missing.
     MissingExpiry,

@@ -54,6 +54,10 @@ pub trait Atomic {
     /// Gives back a claim `user_id` won (its account could not be written); a claim held by
     /// another user is left alone.
     async fn release_email(&self, email_hash: &str, user_id: &str) -> Result<(), PortError>;
+    /// Uses up the single-use thing named `key` (a sign-in state, a one-time code, a link
+    /// ticket): `true` for exactly one caller, `false` for every other, however many try at
+    /// once, for at least `ttl_secs`.
+    async fn consume_once(&self, key: &str, ttl_secs: i64) -> Result<bool, PortError>;
 }
 
 /// No atomic backing: every claim is won, and only the store's own checks stand (KV's
@@ -69,6 +73,10 @@ impl Atomic for EdgeOnly {
 
     async fn release_email(&self, _: &str, _: &str) -> Result<(), PortError> {
         Ok(())
+    }
+
+    async fn consume_once(&self, _: &str, _: i64) -> Result<bool, PortError> {
+        Ok(true)
     }
 }
 

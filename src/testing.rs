@@ -152,6 +152,7 @@ impl Store for MemoryStore {
 #[derive(Debug, Default)]
 pub struct MemoryAtomic {
     emails: RefCell<BTreeMap<String, String>>,
+    used: RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Atomic for MemoryAtomic {
@@ -176,6 +177,55 @@ impl Atomic for MemoryAtomic {
             emails.remove(email_hash);
         }
         Ok(())
+    }
+
+    async fn consume_once(&self, key: &str, _ttl_secs: i64) -> Result<bool, PortError> {
+        Ok(self.used.borrow_mut().insert(key.to_owned()))
+    }
+}
+
+/// A store that lets other requests run at every operation, as KV's network round trips do:
+/// requests served at once interleave between their reads and their writes, so races show.
+#[derive(Debug)]
+pub struct YieldingStore<S>(pub S);
+
+/// Pending once, then ready: one turn for everyone else.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+impl<S: Store> Store for YieldingStore<S> {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        YieldOnce(false).await;
+        self.0.get(key).await
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError> {
+        YieldOnce(false).await;
+        self.0.put(key, value, ttl_secs).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        YieldOnce(false).await;
+        self.0.delete(key).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        YieldOnce(false).await;
+        self.0.list(prefix).await
     }
 }
 

@@ -450,53 +450,6 @@ fn past_the_concurrent_hash_limit_logins_are_told_to_retry_not_queued() {
 
 // ---------------------------------------------------------------- concurrency
 
-mod yielding {
-    //! A store that lets other requests run at every operation, as KV's network round trips
-    //! do: requests served at once interleave between their reads and their writes.
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
-    use edge_auth::ports::PortError;
-    use edge_auth::testing::MemoryStore;
-    use edge_auth::Store;
-
-    struct YieldOnce(bool);
-
-    impl Future for YieldOnce {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                return Poll::Ready(());
-            }
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-
-    pub struct YieldingStore(pub MemoryStore);
-
-    impl Store for YieldingStore {
-        async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-            YieldOnce(false).await;
-            self.0.get(key).await
-        }
-        async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), PortError> {
-            YieldOnce(false).await;
-            self.0.put(key, value, ttl).await
-        }
-        async fn delete(&self, key: &str) -> Result<(), PortError> {
-            YieldOnce(false).await;
-            self.0.delete(key).await
-        }
-        async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
-            YieldOnce(false).await;
-            self.0.list(prefix).await
-        }
-    }
-}
-
 /// Registers one email `n` times at once; the statuses, and how many users the store holds.
 fn register_at_once<A: edge_auth::ports::Atomic>(atomic: A, n: usize) -> (Vec<u16>, usize) {
     use edge_auth::testing::{MemoryStore, SeqRandom};
@@ -506,7 +459,7 @@ fn register_at_once<A: edge_auth::ports::Atomic>(atomic: A, n: usize) -> (Vec<u1
 
     let api = api();
     let app = App {
-        store: yielding::YieldingStore(MemoryStore::new(api.clock.clone())),
+        store: edge_auth::testing::YieldingStore(MemoryStore::new(api.clock.clone())),
         clock: api.clock.clone(),
         rng: SeqRandom::new(9),
         provider: edge_auth::oidc::NoProvider,

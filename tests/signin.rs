@@ -577,3 +577,66 @@ fn an_unknown_key_id_is_a_401_before_and_within_the_refetch_cooldown() {
         assert_eq!(detail(&response), "token signed by an unknown key");
     }
 }
+
+/// Trades one code `n` times at once through a store that interleaves requests (as KV's
+/// round trips do); the statuses.
+fn trade_at_once<A: edge_auth::ports::Atomic>(
+    flow: &Flow,
+    code: &str,
+    atomic: A,
+    n: usize,
+) -> Vec<u16> {
+    use edge_auth::testing::YieldingStore;
+    use edge_auth::Store as _;
+    use futures_util::future::join_all;
+
+    let store = MemoryStore::new(flow.clock.clone());
+    for (key, value) in flow.app.store.dump() {
+        block_on(store.put(&key, &value, None)).unwrap();
+    }
+    let app = App {
+        store: YieldingStore(store),
+        clock: flow.clock.clone(),
+        rng: SeqRandom::new(11),
+        provider: ScriptedProvider::default(),
+        atomic,
+        memo: Default::default(),
+        config: config_with(&[
+            ("OIDC_ISSUER", ISSUER),
+            ("OIDC_CLIENT_ID", CLIENT),
+            ("OIDC_CLIENT_SECRET", "secret"),
+            ("OIDC_REDIRECT_URIS", APP),
+        ]),
+    };
+    let body = json!({"code": code, "code_verifier": VERIFIER});
+    let trades = (0..n)
+        .map(|_| app.handle(Request::new("POST", &format!("{BASE}/oauth/token")).with_json(&body)));
+    block_on(join_all(trades))
+        .iter()
+        .map(|r| r.status)
+        .collect()
+}
+
+#[test]
+fn a_code_traded_by_ten_callers_at_once_is_traded_once() {
+    let flow = flow();
+    let claims = flow.claims("s-race", "race@example.com", true);
+    let code = flow.sign_in(claims.clone(), "").code.unwrap();
+    let statuses = trade_at_once(&flow, &code, MemoryAtomic::default(), 10);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 400].contains(s)),
+        "{statuses:?}"
+    );
+    // KV alone (edge-only deployments) cannot tell simultaneous callers apart.
+    let code = flow.sign_in(claims, "").code.unwrap();
+    let statuses = trade_at_once(&flow, &code, edge_auth::ports::EdgeOnly, 10);
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() > 1,
+        "{statuses:?}"
+    );
+}

@@ -228,6 +228,15 @@ describe("sign in with the OpenID provider", () => {
     assertRefused(await exchange(randomBytes(24).toString("base64url"), pkce.verifier), 400);
   });
 
+  test("a one-time code traded by 10 callers at once signs in once", T, async () => {
+    const { callback, jar, pkce } = await loginToCallback("tenfold@example.test");
+    const { code } = await toApp(callback, jar);
+    const trades = await Promise.all(Array.from({ length: 10 }, () => exchange(code, pkce.verifier)));
+    const statuses = trades.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+    assert.equal(statuses.filter((s) => s === 400).length, 9, JSON.stringify(statuses));
+  });
+
   test("a pre-registered email is never joined by a provider sign-in (account takeover)", T, async () => {
     // The attacker registers the victim's address with a password of their choosing.
     const email = `linda-${randomBytes(4).toString("hex")}@example.test`;

@@ -1,10 +1,12 @@
-//! [`Atomic`] on Durable Objects: one `EmailClaim` object per (hashed) email, whose SQLite
-//! storage holds at most one claim. An object runs one request at a time and its SQL calls
-//! are synchronous, so an insert and the read after it cannot interleave with another
-//! claim: of any number of simultaneous registrations of one email, anywhere, one wins.
+//! [`Atomic`] on Durable Objects: one `AtomicObject` per subject (`email:{hash}` for an
+//! email's claim, `once:{key}` for a single-use record), whose SQLite storage holds at most
+//! one row. An object runs one request at a time and its SQL calls are synchronous, so an
+//! insert and the read after it cannot interleave with another caller's: of any number of
+//! simultaneous registrations of one email, or trades of one code, anywhere, one wins.
 //!
-//! The load spreads by email: each address has its own object, so one hot address costs one
-//! object's throughput (a claim is two SQL statements) and nobody else waits on it.
+//! The load spreads by subject: each address and each code is its own object, so one hot
+//! address costs one object's throughput (two SQL statements a call) and nobody else waits.
+//! A single-use object deletes its storage by alarm once its time is up.
 
 // `#[durable_object]` generates undocumented JS-facing methods.
 #![allow(missing_docs)]
@@ -14,28 +16,23 @@ use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Respo
 use crate::ports::{Atomic, Claim, PortError};
 
 /// The Durable Object namespace binding (see `wrangler.toml`).
-pub const ATOMIC_BINDING: &str = "EMAIL_CLAIMS";
+pub const ATOMIC_BINDING: &str = "ATOMIC";
 
 fn object_error(err: impl std::fmt::Display) -> PortError {
     PortError(format!("Durable Object: {err}"))
 }
 
-/// The client side: [`Atomic`] through the `EMAIL_CLAIMS` namespace.
+/// The client side: [`Atomic`] through the `ATOMIC` namespace.
 pub struct DurableAtomic(pub ObjectNamespace);
 
 impl DurableAtomic {
-    async fn call(
-        &self,
-        email_hash: &str,
-        action: &str,
-        user_id: &str,
-    ) -> Result<String, PortError> {
+    async fn call(&self, name: &str, path_and_query: &str) -> Result<String, PortError> {
         let stub = self
             .0
-            .id_from_name(email_hash)
+            .id_from_name(name)
             .and_then(|id| id.get_stub())
             .map_err(object_error)?;
-        let url = format!("https://email-claim/{action}?user={user_id}");
+        let url = format!("https://atomic{path_and_query}");
         let mut response = stub.fetch_with_str(&url).await.map_err(object_error)?;
         if response.status_code() != 200 {
             return Err(object_error(format!("HTTP {}", response.status_code())));
@@ -46,7 +43,8 @@ impl DurableAtomic {
 
 impl Atomic for DurableAtomic {
     async fn claim_email(&self, email_hash: &str, user_id: &str) -> Result<Claim, PortError> {
-        let holder = self.call(email_hash, "claim", user_id).await?;
+        let name = format!("email:{email_hash}");
+        let holder = self.call(&name, &format!("/claim?user={user_id}")).await?;
         Ok(if holder == user_id {
             Claim::Won
         } else {
@@ -55,58 +53,92 @@ impl Atomic for DurableAtomic {
     }
 
     async fn release_email(&self, email_hash: &str, user_id: &str) -> Result<(), PortError> {
-        self.call(email_hash, "release", user_id).await.map(drop)
+        let name = format!("email:{email_hash}");
+        self.call(&name, &format!("/release?user={user_id}"))
+            .await
+            .map(drop)
+    }
+
+    async fn consume_once(&self, key: &str, ttl_secs: i64) -> Result<bool, PortError> {
+        let name = format!("once:{key}");
+        let first = self
+            .call(&name, &format!("/consume?ttl={ttl_secs}"))
+            .await?;
+        Ok(first == "first")
     }
 }
 
-/// The object: the claim on one email.
-#[durable_object(fetch)]
-pub struct EmailClaim {
+/// The object: one email's claim, or one single-use record's use.
+#[durable_object(alarm)]
+pub struct AtomicObject {
     state: State,
 }
 
 #[derive(serde::Deserialize)]
 struct Holder {
-    user_id: String,
+    holder: String,
 }
 
-impl DurableObject for EmailClaim {
+fn param(url: &worker::Url, name: &str) -> worker::Result<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| worker::Error::RustError(format!("{name} is required")))
+}
+
+impl DurableObject for AtomicObject {
     fn new(state: State, _env: Env) -> Self {
         Self { state }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
-        let user = url
-            .query_pairs()
-            .find(|(k, _)| k == "user")
-            .map(|(_, v)| v.into_owned())
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| worker::Error::RustError("user is required".into()))?;
         let sql = self.state.storage().sql();
         sql.exec(
-            "CREATE TABLE IF NOT EXISTS claim (id INTEGER PRIMARY KEY CHECK (id = 1), user_id TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS one (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL)",
             None,
         )?;
+        let holder = || -> worker::Result<Option<String>> {
+            let rows: Vec<Holder> = sql
+                .exec("SELECT holder FROM one WHERE id = 1", None)?
+                .to_array()?;
+            Ok(rows.into_iter().next().map(|row| row.holder))
+        };
         match url.path() {
             "/claim" => {
+                let user = param(&url, "user")?;
                 sql.exec(
-                    "INSERT OR IGNORE INTO claim (id, user_id) VALUES (1, ?)",
+                    "INSERT OR IGNORE INTO one (id, holder) VALUES (1, ?)",
                     vec![user.into()],
                 )?;
-                let holder: Holder = sql
-                    .exec("SELECT user_id FROM claim WHERE id = 1", None)?
-                    .one()?;
-                Response::ok(holder.user_id)
+                Response::ok(holder()?.unwrap_or_default())
             }
             "/release" => {
+                let user = param(&url, "user")?;
                 sql.exec(
-                    "DELETE FROM claim WHERE id = 1 AND user_id = ?",
+                    "DELETE FROM one WHERE id = 1 AND holder = ?",
                     vec![user.into()],
                 )?;
                 Response::ok("")
             }
+            "/consume" => {
+                let ttl_secs: u64 = param(&url, "ttl")?.parse().unwrap_or(60);
+                if holder()?.is_some() {
+                    return Response::ok("again");
+                }
+                sql.exec("INSERT INTO one (id, holder) VALUES (1, 'used')", None)?;
+                // Forget it once nothing can present it any more.
+                let keep = std::time::Duration::from_secs(ttl_secs.saturating_add(60));
+                self.state.storage().set_alarm(keep).await?;
+                Response::ok("first")
+            }
             _ => Response::error("Not Found", 404),
         }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::ok("")
     }
 }

@@ -5,7 +5,7 @@
 
 mod atomic;
 
-pub use atomic::{DurableAtomic, EmailClaim, ATOMIC_BINDING};
+pub use atomic::{AtomicObject, DurableAtomic, ATOMIC_BINDING};
 
 use std::cell::RefCell;
 use std::rc::Rc;

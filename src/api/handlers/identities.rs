@@ -61,8 +61,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let records = self.records();
         let key = code_key(&code);
         let record: CodeRecord = records.get(&key).await?.ok_or_else(invalid)?;
-        // Single use, whatever happens next.
+        // Single use, whatever happens next; of simultaneous trades exactly one goes on.
         records.delete(&key).await?;
+        if !self.atomic.consume_once(&key, CODE_TTL_SECS).await? {
+            return Err(invalid());
+        }
         let presented = oidc::pkce_challenge(&code_verifier);
         let matches = bool::from(presented.as_bytes().ct_eq(record.challenge.as_bytes()));
         if !matches || self.clock.now().timestamp() >= record.expires_at {

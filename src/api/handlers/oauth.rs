@@ -236,6 +236,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let records = self.records();
         let found: LinkTicket = records.get(&link_key(ticket)).await?.ok_or_else(expired)?;
         records.delete(&link_key(ticket)).await?;
+        if !self
+            .atomic
+            .consume_once(&link_key(ticket), CODE_TTL_SECS)
+            .await?
+        {
+            return Err(expired());
+        }
         let same_app = found
             .challenge
             .as_bytes()
@@ -281,8 +288,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             .get(&key)
             .await?
             .ok_or_else(|| bad("Unknown or expired sign-in state"))?;
-        // Single use: a replayed callback finds nothing.
+        // Single use: a replayed callback finds nothing here, and of simultaneous ones (KV
+        // cannot tell them apart) exactly one goes on.
         records.delete(&key).await?;
+        if !self.atomic.consume_once(&key, oidc::STATE_TTL_SECS).await? {
+            return Err(bad("Unknown or expired sign-in state"));
+        }
         *back_to = Some(pending.redirect_uri.clone());
         if req.cookie(STATE_COOKIE) != Some(state.as_str()) {
             return Err(bad("This sign-in was not started in this browser"));

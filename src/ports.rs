@@ -43,6 +43,19 @@ pub enum Claim {
     Taken,
 }
 
+/// What a session decided about one presentation of a refresh token
+/// (see [`Atomic::rotate_refresh`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The first presentation: the offered successor is now the token's one successor.
+    Won,
+    /// Presented again within the grace window: the successor chosen then (sealed, as it
+    /// was offered), to be returned again instead of a new branch.
+    Again(String),
+    /// Presented again after the grace window: the whole session is revoked.
+    Reused,
+}
+
 /// The operations whose correctness depends on order, which a store shaped like KV (eventually
 /// consistent, no compare-and-swap) cannot make safe. On the Worker a Durable Object per
 /// subject serializes them; natively [`crate::testing::MemoryAtomic`] models the same
@@ -58,6 +71,19 @@ pub trait Atomic {
     /// ticket): `true` for exactly one caller, `false` for every other, however many try at
     /// once, for at least `ttl_secs`.
     async fn consume_once(&self, key: &str, ttl_secs: i64) -> Result<bool, PortError>;
+    /// Presents refresh token `token_id` of `session_id` at `now`, offering `successor` (the
+    /// new pair, sealed) as its successor: exactly one successor per token, whoever asks at
+    /// once; a retry within `grace_secs` gets that same successor back; later, reuse. The
+    /// decision is kept for `ttl_secs`.
+    async fn rotate_refresh(
+        &self,
+        session_id: &str,
+        token_id: &str,
+        now: i64,
+        grace_secs: i64,
+        successor: &str,
+        ttl_secs: i64,
+    ) -> Result<Rotation, PortError>;
 }
 
 /// No atomic backing: every claim is won, and only the store's own checks stand (KV's
@@ -77,6 +103,19 @@ impl Atomic for EdgeOnly {
 
     async fn consume_once(&self, _: &str, _: i64) -> Result<bool, PortError> {
         Ok(true)
+    }
+
+    /// Always `Won`: the store's own spent marker decides, with KV's windows.
+    async fn rotate_refresh(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: i64,
+        _: &str,
+        _: i64,
+    ) -> Result<Rotation, PortError> {
+        Ok(Rotation::Won)
     }
 }
 

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::ports::{Atomic, Claim, Clock, PortError, Random, Store, MIN_TTL_SECS};
+use crate::ports::{Atomic, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS};
 
 /// A clock that stands still until advanced. Clones share the same time.
 #[derive(Debug, Clone)]
@@ -153,6 +153,8 @@ impl Store for MemoryStore {
 pub struct MemoryAtomic {
     emails: RefCell<BTreeMap<String, String>>,
     used: RefCell<std::collections::BTreeSet<String>>,
+    /// (session, token) -> (spent at, sealed successor).
+    spent: RefCell<BTreeMap<(String, String), (i64, String)>>,
 }
 
 impl Atomic for MemoryAtomic {
@@ -181,6 +183,27 @@ impl Atomic for MemoryAtomic {
 
     async fn consume_once(&self, key: &str, _ttl_secs: i64) -> Result<bool, PortError> {
         Ok(self.used.borrow_mut().insert(key.to_owned()))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        session_id: &str,
+        token_id: &str,
+        now: i64,
+        grace_secs: i64,
+        successor: &str,
+        _ttl_secs: i64,
+    ) -> Result<Rotation, PortError> {
+        let mut spent = self.spent.borrow_mut();
+        let key = (session_id.to_owned(), token_id.to_owned());
+        Ok(match spent.get(&key) {
+            None => {
+                spent.insert(key, (now, successor.to_owned()));
+                Rotation::Won
+            }
+            Some((at, chosen)) if now - at < grace_secs => Rotation::Again(chosen.clone()),
+            Some(_) => Rotation::Reused,
+        })
     }
 }
 

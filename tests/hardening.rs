@@ -536,3 +536,98 @@ fn a_claim_whose_account_cannot_be_written_is_given_back() {
         Claim::Won
     );
 }
+
+/// An app whose store interleaves simultaneous requests.
+type RacingApp<A> = edge_auth::App<
+    edge_auth::testing::YieldingStore<edge_auth::testing::MemoryStore>,
+    edge_auth::testing::FixedClock,
+    edge_auth::testing::SeqRandom,
+    edge_auth::oidc::NoProvider,
+    A,
+>;
+
+/// Refreshes one token `n` times at once through an interleaving store; the app (for more
+/// calls), the original refresh token, and each answer's status and refresh token.
+fn refresh_at_once<A: edge_auth::ports::Atomic>(
+    atomic: A,
+    n: usize,
+) -> (RacingApp<A>, String, Vec<(u16, String)>) {
+    use edge_auth::testing::{MemoryStore, SeqRandom, YieldingStore};
+    use edge_auth::App;
+    use futures_executor::block_on;
+    use futures_util::future::join_all;
+
+    let api = api();
+    let app = App {
+        store: YieldingStore(MemoryStore::new(api.clock.clone())),
+        clock: api.clock.clone(),
+        rng: SeqRandom::new(5),
+        provider: edge_auth::oidc::NoProvider,
+        atomic,
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let post = |path: &str, body: serde_json::Value| {
+        Request::new("POST", &format!("{BASE}{path}")).with_json(&body)
+    };
+    let account = json!({"email": "ada@example.com", "password": PASSWORD});
+    block_on(app.handle(post("/register", account.clone())));
+    let login = block_on(app.handle(post("/login", account))).json_body();
+    let original = login["refresh_token"].as_str().unwrap().to_owned();
+    let body = json!({ "refresh_token": original });
+    let refreshes = (0..n).map(|_| app.handle(post("/refresh", body.clone())));
+    let results = block_on(join_all(refreshes))
+        .iter()
+        .map(|r| {
+            let token = r.json_body()["refresh_token"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            (r.status, token)
+        })
+        .collect();
+    (app, original, results)
+}
+
+#[test]
+fn twenty_simultaneous_refreshes_of_one_token_make_one_successor() {
+    use futures_executor::block_on;
+    let (app, original, results) = refresh_at_once(edge_auth::testing::MemoryAtomic::default(), 20);
+    assert!(
+        results.iter().all(|(status, _)| *status == 200),
+        "{results:?}"
+    );
+    let successors: std::collections::BTreeSet<_> =
+        results.iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(
+        successors.len(),
+        1,
+        "one successor, not a branch per caller"
+    );
+    let successor = successors.into_iter().next().unwrap();
+    let refresh = |token: &str| {
+        block_on(
+            app.handle(
+                Request::new("POST", &format!("{BASE}/refresh"))
+                    .with_json(&json!({ "refresh_token": token })),
+            ),
+        )
+    };
+    // The successor works; after the grace window the original is reuse and ends the session.
+    let next = refresh(&successor);
+    assert_eq!(next.status, 200);
+    app.clock.advance(11);
+    let reused = refresh(&original);
+    assert_eq!(reused.status, 401);
+    assert_eq!(detail(&reused), "refresh token reused; session revoked");
+    let after = next.json_body()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(refresh(&after).status, 401, "the whole family is revoked");
+
+    // Without the atomic port (edge-only), KV lets every simultaneous caller branch.
+    let (_, _, results) = refresh_at_once(edge_auth::ports::EdgeOnly, 20);
+    let branches: std::collections::BTreeSet<_> = results.iter().map(|(_, t)| t.clone()).collect();
+    assert!(branches.len() > 1, "{results:?}");
+}

@@ -67,6 +67,20 @@ check "100 parallel logins: every one answered" 100 "$((ok + shed))"
 check "100 parallel logins: each 503 says retry" "$shed/$shed" "$retry/$busy"
 [ "$ok" -ge 8 ] && check "100 parallel logins: at least 8 served" yes yes || check "100 parallel logins: at least 8 served" yes "$ok"
 
+# 20 simultaneous refreshes of one refresh token: one successor (every answer carries the same
+# pair, from the session's Durable Object), and it works.
+refresh=$(json "['refresh_token']" <"$state/login.json")
+seq 1 20 | xargs -P 20 -I{} curl -sS -o "$state/refresh-{}.json" -X POST "$base/api/v1/auth/refresh" \
+  -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$refresh\"}"
+successors=$(cat "$state"/refresh-*.json | python3 -c "import json,sys,re; print(len({t for t in re.findall(r'\"refresh_token\":\"([^\"]+)\"', sys.stdin.read())}))")
+check "20 parallel refreshes: one successor" 1 "$successors"
+answered=$(grep -l '"refresh_token"' "$state"/refresh-*.json | wc -l)
+check "20 parallel refreshes: each gets the pair" 20 "$answered"
+next=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['refresh_token'])" "$state/refresh-1.json")
+status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/refresh" \
+  -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$next\"}")
+check "the one successor refreshes" 200 "$status"
+
 check "OpenAPI document" 3.1.0 "$(curl -fsS "$base/api/v1/auth/openapi.json" | json "['openapi']")"
 check "docs page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/auth/docs")"
 

@@ -1,10 +1,11 @@
 //! Sessions and their refresh tokens.
 //!
 //! A login starts a session: a family of refresh tokens. Each refresh spends the presented
-//! token and issues a new one in the same family. A spent token presented again within a
-//! short grace window (a client racing itself, e.g. two tabs) gets a fresh pair; presented
-//! after it, it is taken as stolen and the whole family is revoked, which also invalidates
-//! the session's access tokens (they carry the session id as `sid`).
+//! token and issues its one successor in the same family (the session's atomic record picks
+//! it when several callers present the token at once). A spent token presented again within
+//! a short grace window (a client racing itself, e.g. two tabs) gets that same successor
+//! back; presented after it, it is taken as stolen and the whole family is revoked, which
+//! also invalidates the session's access tokens (they carry the session id as `sid`).
 //!
 //! Refresh tokens are `rt-` + a 16-character id + a 43-character secret, base62; only their
 //! peppered HMAC is stored.
@@ -47,7 +48,7 @@ pub fn parse(token: &str) -> Option<&str> {
 pub enum Exchange {
     /// Unspent: spend it and issue a new pair.
     Rotate,
-    /// Spent less than the grace window ago: issue a new pair, it stays spent.
+    /// Spent less than the grace window ago: answer with the successor chosen then.
     WithinGrace,
     /// Spent before the grace window: revoke the family.
     Reuse,

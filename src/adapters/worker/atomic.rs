@@ -13,7 +13,7 @@
 
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State};
 
-use crate::ports::{Atomic, Claim, PortError};
+use crate::ports::{Atomic, Claim, PortError, Rotation};
 
 /// The Durable Object namespace binding (see `wrangler.toml`).
 pub const ATOMIC_BINDING: &str = "ATOMIC";
@@ -27,13 +27,32 @@ pub struct DurableAtomic(pub ObjectNamespace);
 
 impl DurableAtomic {
     async fn call(&self, name: &str, path_and_query: &str) -> Result<String, PortError> {
+        self.send(name, path_and_query, None).await
+    }
+
+    /// One request to the object named `name`, with `body` if given (POST).
+    async fn send(
+        &self,
+        name: &str,
+        path_and_query: &str,
+        body: Option<&str>,
+    ) -> Result<String, PortError> {
         let stub = self
             .0
             .id_from_name(name)
             .and_then(|id| id.get_stub())
             .map_err(object_error)?;
         let url = format!("https://atomic{path_and_query}");
-        let mut response = stub.fetch_with_str(&url).await.map_err(object_error)?;
+        let mut init = worker::RequestInit::new();
+        if let Some(body) = body {
+            init.with_method(worker::Method::Post)
+                .with_body(Some(body.into()));
+        }
+        let request = Request::new_with_init(&url, &init).map_err(object_error)?;
+        let mut response = stub
+            .fetch_with_request(request)
+            .await
+            .map_err(object_error)?;
         if response.status_code() != 200 {
             return Err(object_error(format!("HTTP {}", response.status_code())));
         }
@@ -66,6 +85,26 @@ impl Atomic for DurableAtomic {
             .await?;
         Ok(first == "first")
     }
+
+    async fn rotate_refresh(
+        &self,
+        session_id: &str,
+        token_id: &str,
+        now: i64,
+        grace_secs: i64,
+        successor: &str,
+        ttl_secs: i64,
+    ) -> Result<Rotation, PortError> {
+        let name = format!("session:{session_id}");
+        let query = format!("/rotate?token={token_id}&now={now}&grace={grace_secs}&ttl={ttl_secs}");
+        let answer = self.send(&name, &query, Some(successor)).await?;
+        match answer.split_once('\n') {
+            Some(("again", chosen)) => Ok(Rotation::Again(chosen.to_owned())),
+            _ if answer == "won" => Ok(Rotation::Won),
+            _ if answer == "reused" => Ok(Rotation::Reused),
+            _ => Err(object_error("unexpected rotation answer")),
+        }
+    }
 }
 
 /// The object: one email's claim, or one single-use record's use.
@@ -79,6 +118,12 @@ struct Holder {
     holder: String,
 }
 
+#[derive(serde::Deserialize)]
+struct Spent {
+    spent_at: i64,
+    successor: String,
+}
+
 fn param(url: &worker::Url, name: &str) -> worker::Result<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
@@ -87,13 +132,62 @@ fn param(url: &worker::Url, name: &str) -> worker::Result<String> {
         .ok_or_else(|| worker::Error::RustError(format!("{name} is required")))
 }
 
+impl AtomicObject {
+    /// One presentation of a refresh token of this object's session: the first offer wins and
+    /// is kept; a retry within the grace window gets it back; later, reuse.
+    async fn rotate(&self, url: &worker::Url, successor: String) -> worker::Result<Response> {
+        let number = |name: &str| -> worker::Result<i64> {
+            param(url, name)?
+                .parse()
+                .map_err(|_| worker::Error::RustError(format!("{name} is not a number")))
+        };
+        let (token, now, grace, ttl) = (
+            param(url, "token")?,
+            number("now")?,
+            number("grace")?,
+            number("ttl")?,
+        );
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS spent (token TEXT PRIMARY KEY, spent_at INTEGER NOT NULL, successor TEXT NOT NULL)",
+            None,
+        )?;
+        let found: Vec<Spent> = sql
+            .exec(
+                "SELECT spent_at, successor FROM spent WHERE token = ?",
+                vec![token.clone().into()],
+            )?
+            .to_array()?;
+        match found.into_iter().next() {
+            Some(spent) if now - spent.spent_at < grace => {
+                Response::ok(format!("again\n{}", spent.successor))
+            }
+            Some(_) => Response::ok("reused"),
+            None => {
+                sql.exec(
+                    "INSERT INTO spent (token, spent_at, successor) VALUES (?, ?, ?)",
+                    vec![token.into(), now.into(), successor.into()],
+                )?;
+                // Kept while any token of the session can still be presented.
+                let keep = std::time::Duration::from_secs(u64::try_from(ttl.max(60)).unwrap_or(60));
+                self.state.storage().set_alarm(keep).await?;
+                Response::ok("won")
+            }
+        }
+    }
+}
+
 impl DurableObject for AtomicObject {
     fn new(state: State, _env: Env) -> Self {
         Self { state }
     }
 
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let url = req.url()?;
+        if url.path() == "/rotate" {
+            let successor = req.text().await?;
+            return self.rotate(&url, successor).await;
+        }
         let sql = self.state.storage().sql();
         sql.exec(
             "CREATE TABLE IF NOT EXISTS one (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL)",

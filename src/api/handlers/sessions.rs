@@ -6,14 +6,23 @@ use crate::api::App;
 use crate::credentials::api_key;
 use crate::credentials::jwt::{self, AccessClaims};
 use crate::credentials::oidc::Provider;
+use crate::credentials::private_key;
 use crate::credentials::session::{self, Exchange};
 use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
-use crate::ports::{Atomic, Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Rotation, Store};
 use crate::store::{self, RefreshRecord, SessionRecord};
+use crate::util::secret::Secret;
 
 const SESSION_ID_LEN: usize = 22;
+
+/// A token pair made but not yet stored.
+struct Minted {
+    tokens: TokenResponse,
+    key: String,
+    record: RefreshRecord,
+}
 
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) fn token_response(tokens: &TokenResponse) -> Response {
@@ -43,6 +52,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         session_id: &str,
         session: &SessionRecord,
     ) -> Result<TokenResponse, AuthError> {
+        let minted = self.mint_tokens(session_id, session)?;
+        self.persist(&minted).await?;
+        Ok(minted.tokens)
+    }
+
+    /// A new pair, not yet stored: its refresh token works only once [`Self::persist`]ed.
+    fn mint_tokens(&self, session_id: &str, session: &SessionRecord) -> Result<Minted, AuthError> {
         let now = self.clock.now();
         let refresh = session::generate(&self.rng)?;
         let record = RefreshRecord {
@@ -52,14 +68,6 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             expires_at: session.expires_at,
             spent_at: None,
         };
-        self.records()
-            .put(
-                &store::refresh_key(&refresh.id),
-                &record,
-                Some(record.expires_at),
-                now,
-            )
-            .await?;
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
             sub: session.user_id.clone(),
@@ -73,12 +81,28 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             now,
             self.config.access_ttl_secs,
         );
-        Ok(TokenResponse {
-            access_token,
-            refresh_token: refresh.token.expose().clone(),
-            token_type: "bearer".into(),
-            expires_in: self.config.access_ttl_secs,
+        Ok(Minted {
+            tokens: TokenResponse {
+                access_token,
+                refresh_token: refresh.token.expose().clone(),
+                token_type: "bearer".into(),
+                expires_in: self.config.access_ttl_secs,
+            },
+            key: store::refresh_key(&refresh.id),
+            record,
         })
+    }
+
+    async fn persist(&self, minted: &Minted) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        self.records()
+            .put(
+                &minted.key,
+                &minted.record,
+                Some(minted.record.expires_at),
+                now,
+            )
+            .await
     }
 
     pub(crate) async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
@@ -93,33 +117,80 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             return Err(invalid);
         }
         let session_key = store::session_key(&record.session_id);
-        let mut session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
+        let session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
         let now = self.clock.now();
         if session.revoked {
             return Err(AuthError::InvalidToken(Rejection::SessionEnded));
         }
-        match session::exchange(&record, now.timestamp(), self.config.refresh_grace_secs) {
-            Exchange::Expired => Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
-            Exchange::Reuse => {
-                session.revoked = true;
-                records
-                    .put(&session_key, &session, Some(session.expires_at), now)
-                    .await?;
-                Err(AuthError::InvalidToken(Rejection::RefreshReused))
+        let grace = self.config.refresh_grace_secs;
+        let first = match session::exchange(&record, now.timestamp(), grace) {
+            Exchange::Expired => return Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
+            Exchange::Reuse => return self.revoke_for_reuse(&session_key, session).await,
+            Exchange::Rotate => true,
+            Exchange::WithinGrace => false,
+        };
+        // One successor per token, however many present it at once: the session's atomic
+        // record decides, and a retry within the grace window gets the same pair back.
+        let minted = self.mint_tokens(&record.session_id, &session)?;
+        let aad = format!("refresh-successor:{}:{token_id}", record.session_id);
+        let offered = self.seal_pair(&aad, &minted.tokens)?;
+        let rotation = self
+            .atomic
+            .rotate_refresh(
+                &record.session_id,
+                token_id,
+                now.timestamp(),
+                grace,
+                &offered,
+                session.expires_at - now.timestamp(),
+            )
+            .await?;
+        match rotation {
+            Rotation::Won => {
+                self.persist(&minted).await?;
+                if first {
+                    record.spent_at = Some(now.timestamp());
+                    records
+                        .put(&token_key, &record, Some(record.expires_at), now)
+                        .await?;
+                }
+                Ok(Self::token_response(&minted.tokens))
             }
-            Exchange::Rotate => {
-                record.spent_at = Some(now.timestamp());
-                records
-                    .put(&token_key, &record, Some(record.expires_at), now)
-                    .await?;
-                let tokens = self.issue_tokens(&record.session_id, &session).await?;
-                Ok(Self::token_response(&tokens))
-            }
-            Exchange::WithinGrace => {
-                let tokens = self.issue_tokens(&record.session_id, &session).await?;
-                Ok(Self::token_response(&tokens))
-            }
+            Rotation::Again(chosen) => Ok(Self::token_response(&self.open_pair(&aad, &chosen)?)),
+            Rotation::Reused => self.revoke_for_reuse(&session_key, session).await,
         }
+    }
+
+    /// A reused refresh token ends its whole session.
+    async fn revoke_for_reuse(
+        &self,
+        session_key: &str,
+        mut session: SessionRecord,
+    ) -> Result<Response, AuthError> {
+        session.revoked = true;
+        let now = self.clock.now();
+        self.records()
+            .put(session_key, &session, Some(session.expires_at), now)
+            .await?;
+        Err(AuthError::InvalidToken(Rejection::RefreshReused))
+    }
+
+    /// A token pair, encrypted (AES-256-GCM under the deployment's key, bound to `aad`) for
+    /// the short time the atomic record keeps it to answer retries.
+    fn seal_pair(&self, aad: &str, tokens: &TokenResponse) -> Result<String, AuthError> {
+        let plain = Secret::new(
+            serde_json::to_string(tokens)
+                .map_err(|err| AuthError::Internal(format!("token pair: {err}")))?,
+        );
+        let sealed = private_key::seal(&self.config.private_key_kek, aad, &plain, &self.rng)?;
+        serde_json::to_string(&sealed).map_err(|err| AuthError::Internal(format!("seal: {err}")))
+    }
+
+    fn open_pair(&self, aad: &str, sealed: &str) -> Result<TokenResponse, AuthError> {
+        let broken = |what: &str| AuthError::Internal(format!("kept token pair: {what}"));
+        let sealed = serde_json::from_str(sealed).map_err(|_| broken("not sealed"))?;
+        let plain = private_key::open(&self.config.private_key_kek, aad, &sealed)?;
+        serde_json::from_str(plain.expose()).map_err(|_| broken("not a token pair"))
     }
 
     pub(crate) async fn logout(&self, principal: &Principal) -> Result<Response, AuthError> {

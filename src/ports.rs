@@ -56,6 +56,18 @@ pub enum Rotation {
     Reused,
 }
 
+/// Whether one more attempt fits a limit (see [`Atomic::attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Counted; go on.
+    Allowed,
+    /// The limit is reached: not counted; try again after this many seconds.
+    Limited {
+        /// Seconds until the window ends.
+        retry_after_secs: u64,
+    },
+}
+
 /// The operations whose correctness depends on order, which a store shaped like KV (eventually
 /// consistent, no compare-and-swap) cannot make safe. On the Worker a Durable Object per
 /// subject serializes them; natively [`crate::testing::MemoryAtomic`] models the same
@@ -84,6 +96,20 @@ pub trait Atomic {
         successor: &str,
         ttl_secs: i64,
     ) -> Result<Rotation, PortError>;
+    /// Whether [`Atomic::attempt`] counts exactly; when not, the store's best-effort counters
+    /// are used instead (see `store::throttle`).
+    fn counts_attempts(&self) -> bool;
+    /// Counts one attempt against `key`: at most `max` per window of `window_secs` (the
+    /// window starts at the first attempt), exactly, however many arrive at once.
+    async fn attempt(
+        &self,
+        key: &str,
+        max: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<Attempt, PortError>;
+    /// Takes back attempts counted against `key`: all of them, or the last one.
+    async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError>;
 }
 
 /// No atomic backing: every claim is won, and only the store's own checks stand (KV's
@@ -103,6 +129,18 @@ impl Atomic for EdgeOnly {
 
     async fn consume_once(&self, _: &str, _: i64) -> Result<bool, PortError> {
         Ok(true)
+    }
+
+    fn counts_attempts(&self) -> bool {
+        false
+    }
+
+    async fn attempt(&self, _: &str, _: u32, _: i64, _: i64) -> Result<Attempt, PortError> {
+        Ok(Attempt::Allowed)
+    }
+
+    async fn forgive(&self, _: &str, _: bool) -> Result<(), PortError> {
+        Ok(())
     }
 
     /// Always `Won`: the store's own spent marker decides, with KV's windows.

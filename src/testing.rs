@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::ports::{Atomic, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS};
+use crate::ports::{
+    Atomic, Attempt, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS,
+};
 
 /// A clock that stands still until advanced. Clones share the same time.
 #[derive(Debug, Clone)]
@@ -155,6 +157,8 @@ pub struct MemoryAtomic {
     used: RefCell<std::collections::BTreeSet<String>>,
     /// (session, token) -> (spent at, sealed successor).
     spent: RefCell<BTreeMap<(String, String), (i64, String)>>,
+    /// key -> (attempts, window ends at).
+    attempts: RefCell<BTreeMap<String, (u32, i64)>>,
 }
 
 impl Atomic for MemoryAtomic {
@@ -204,6 +208,44 @@ impl Atomic for MemoryAtomic {
             Some((at, chosen)) if now - at < grace_secs => Rotation::Again(chosen.clone()),
             Some(_) => Rotation::Reused,
         })
+    }
+
+    fn counts_attempts(&self) -> bool {
+        true
+    }
+
+    async fn attempt(
+        &self,
+        key: &str,
+        max: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<Attempt, PortError> {
+        let mut attempts = self.attempts.borrow_mut();
+        let entry = attempts
+            .entry(key.to_owned())
+            .or_insert((0, now + window_secs));
+        if now >= entry.1 {
+            *entry = (0, now + window_secs);
+        }
+        if entry.0 >= max {
+            let retry_after_secs = u64::try_from((entry.1 - now).max(1)).unwrap_or(1);
+            return Ok(Attempt::Limited { retry_after_secs });
+        }
+        entry.0 += 1;
+        Ok(Attempt::Allowed)
+    }
+
+    async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError> {
+        let mut attempts = self.attempts.borrow_mut();
+        match attempts.get_mut(key) {
+            Some(_) if all => {
+                attempts.remove(key);
+            }
+            Some(entry) => entry.0 = entry.0.saturating_sub(1),
+            None => {}
+        }
+        Ok(())
     }
 }
 

@@ -631,3 +631,97 @@ fn twenty_simultaneous_refreshes_of_one_token_make_one_successor() {
     let branches: std::collections::BTreeSet<_> = results.iter().map(|(_, t)| t.clone()).collect();
     assert!(branches.len() > 1, "{results:?}");
 }
+
+#[test]
+fn without_the_atomic_port_failed_logins_are_counted_in_the_store_without_addresses() {
+    use edge_auth::testing::{MemoryStore, SeqRandom};
+    use edge_auth::App;
+    use futures_executor::block_on;
+
+    let api = api();
+    let app = App {
+        store: MemoryStore::new(api.clock.clone()),
+        clock: api.clock.clone(),
+        rng: SeqRandom::new(4),
+        provider: edge_auth::oidc::NoProvider,
+        atomic: edge_auth::ports::EdgeOnly,
+        memo: Default::default(),
+        config: config_with(&[]),
+    };
+    let login = |password: &str| {
+        let body = json!({"email": "ada@example.com", "password": password});
+        block_on(app.handle(Request::new("POST", &format!("{BASE}/login")).with_json(&body)))
+    };
+    for _ in 0..10 {
+        assert_eq!(login("wrong password!").status, 401);
+    }
+    assert_eq!(login(PASSWORD).status, 429);
+    let throttles: Vec<_> = app
+        .store
+        .dump()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("v1:throttle:"))
+        .collect();
+    assert!(!throttles.is_empty());
+    assert!(
+        !throttles
+            .iter()
+            .any(|(k, v)| k.contains("example.com") || v.contains("example.com")),
+        "no email address in throttle records: {throttles:?}"
+    );
+}
+
+#[test]
+fn forty_simultaneous_wrong_passwords_get_at_most_the_limit_of_401s() {
+    use edge_auth::testing::{MemoryAtomic, MemoryStore, SeqRandom, YieldingStore};
+    use edge_auth::App;
+    use futures_executor::block_on;
+    use futures_util::future::join_all;
+
+    fn guesses<A: edge_auth::ports::Atomic>(atomic: A) -> Vec<u16> {
+        let api = api();
+        let app = App {
+            store: YieldingStore(MemoryStore::new(api.clock.clone())),
+            clock: api.clock.clone(),
+            rng: SeqRandom::new(6),
+            provider: edge_auth::oidc::NoProvider,
+            atomic,
+            memo: Default::default(),
+            config: config_with(&[]),
+        };
+        let body = json!({"email": "ada@example.com", "password": "wrong password!"});
+        let attempts = (0..40).map(|_| {
+            app.handle(
+                Request::new("POST", &format!("{BASE}/login"))
+                    .with_header("CF-Connecting-IP", "198.51.100.1")
+                    .with_json(&body),
+            )
+        });
+        // Retried like a client would: 503 says "busy, later".
+        let mut statuses: Vec<u16> = block_on(join_all(attempts))
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        for status in statuses.iter_mut().filter(|s| **s == 503) {
+            let retry = block_on(
+                app.handle(
+                    Request::new("POST", &format!("{BASE}/login"))
+                        .with_header("CF-Connecting-IP", "198.51.100.1")
+                        .with_json(&body),
+                ),
+            );
+            *status = retry.status;
+        }
+        statuses
+    }
+    let statuses = guesses(MemoryAtomic::default());
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    assert!(wrong <= 10, "{wrong} guesses checked: {statuses:?}");
+    assert_eq!(wrong + statuses.iter().filter(|s| **s == 429).count(), 40);
+    // The store's read-modify-write counters lose counts when attempts interleave.
+    let statuses = guesses(edge_auth::ports::EdgeOnly);
+    assert!(
+        statuses.iter().filter(|s| **s == 401).count() > 10,
+        "{statuses:?}"
+    );
+}

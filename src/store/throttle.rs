@@ -7,9 +7,10 @@
 //! too. Registrations and sign-in starts, which write to the store without any credential, are
 //! counted per client IP.
 //!
-//! On KV these counts are best effort (read-modify-write, ~1 write per second per key, no
-//! compare-and-swap): parallel attempts can be under-counted. Every counter goes through
-//! [`Throttle`], so moving them to a store with atomic increments changes this module only.
+//! Where the [`Atomic`] port counts exactly (the Worker's Durable Objects), each attempt is
+//! counted there before it is made, so simultaneous attempts cannot slip past a limit. Without
+//! it, the counters live in the store: best effort on KV (read-modify-write, ~1 write per
+//! second per key, no compare-and-swap), so parallel attempts can be under-counted.
 //!
 //! The client IP is `CF-Connecting-IP`, which Cloudflare's edge sets and clients cannot forge.
 //! A request without it (tests, or a local tool talking straight to workerd) shares one
@@ -24,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::error::AuthError;
 use crate::error::ConfigError;
 use crate::http::Request;
-use crate::ports::Store;
+use crate::ports::{Atomic, Attempt, Store};
 use crate::store::Records;
 
 /// At most `max` attempts per `window_secs`.
@@ -103,18 +104,32 @@ struct Counter {
 }
 
 /// One counter: a kind of attempt by one subject (hashed: no email or address in key names).
+///
+/// Where the [`Atomic`] port counts exactly (the Worker's Durable Objects), [`Throttle::check`]
+/// counts the attempt there, before it is made, so simultaneous attempts cannot slip past the
+/// limit; a success then takes it back. Otherwise the store's counter is read at `check` and
+/// written after a failure (`hit`): best effort.
 #[derive(Debug)]
 pub struct Throttle {
     key: String,
     limit: Limit,
-    current: Option<Counter>,
+    counted: Counted,
+}
+
+#[derive(Debug)]
+enum Counted {
+    /// Counted by the atomic port when checked.
+    Atomically,
+    /// Read from the store; counted by `hit`.
+    InStore(Option<Counter>),
 }
 
 impl Throttle {
-    /// The counter of `kind` for `subject`, read from the store; 429 with the seconds left
-    /// when the limit is already reached.
-    pub async fn check<S: Store>(
+    /// The counter of `kind` for `subject`; 429 with the seconds left when the limit is
+    /// already reached.
+    pub async fn check<S: Store, A: Atomic>(
         records: &Records<'_, S>,
+        atomic: &A,
         kind: &str,
         subject: &str,
         limit: Limit,
@@ -122,25 +137,41 @@ impl Throttle {
     ) -> Result<Self, AuthError> {
         let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(subject.as_bytes()));
         let key = format!("v1:throttle:{kind}:{digest}");
+        let limited = |retry_after_secs| AuthError::TooManyRequests { retry_after_secs };
+        if atomic.counts_attempts() {
+            let at = now.timestamp();
+            return match atomic
+                .attempt(&key, limit.max, limit.window_secs, at)
+                .await?
+            {
+                Attempt::Allowed => Ok(Self {
+                    key,
+                    limit,
+                    counted: Counted::Atomically,
+                }),
+                Attempt::Limited { retry_after_secs } => Err(limited(retry_after_secs)),
+            };
+        }
         let current: Option<Counter> = records.get(&key).await?;
         let current = current.filter(|c| now.timestamp() < c.window_ends_at);
         if let Some(counter) = current.as_ref().filter(|c| c.count >= limit.max) {
             let retry_after = (counter.window_ends_at - now.timestamp()).max(1);
-            return Err(AuthError::TooManyRequests {
-                retry_after_secs: u64::try_from(retry_after).unwrap_or(1),
-            });
+            return Err(limited(u64::try_from(retry_after).unwrap_or(1)));
         }
         Ok(Self {
             key,
             limit,
-            current,
+            counted: Counted::InStore(current),
         })
     }
 
-    /// Counts one more attempt. Best effort: a counter that cannot be written must not turn
-    /// the request into a server error.
+    /// Counts the attempt as one that failed (the atomic port counted it already). Best
+    /// effort: a counter that cannot be written must not turn the request into a server error.
     pub async fn hit<S: Store>(&self, records: &Records<'_, S>, now: DateTime<Utc>) {
-        let counter = match &self.current {
+        let Counted::InStore(current) = &self.counted else {
+            return;
+        };
+        let counter = match current {
             Some(c) => Counter {
                 count: c.count.saturating_add(1),
                 window_ends_at: c.window_ends_at,
@@ -155,10 +186,23 @@ impl Throttle {
             .await;
     }
 
-    /// Forgets the attempts (after a success), if any were counted. Best effort.
-    pub async fn clear<S: Store>(&self, records: &Records<'_, S>) {
-        if self.current.is_some() {
-            let _ = records.delete(&self.key).await;
+    /// Forgets every attempt (after a success). Best effort.
+    pub async fn clear<S: Store, A: Atomic>(&self, records: &Records<'_, S>, atomic: &A) {
+        match &self.counted {
+            Counted::Atomically => {
+                let _ = atomic.forgive(&self.key, true).await;
+            }
+            Counted::InStore(Some(_)) => {
+                let _ = records.delete(&self.key).await;
+            }
+            Counted::InStore(None) => {}
+        }
+    }
+
+    /// Takes back this attempt (it succeeded, or another limit stopped it). Best effort.
+    pub async fn refund<A: Atomic>(&self, atomic: &A) {
+        if let Counted::Atomically = self.counted {
+            let _ = atomic.forgive(&self.key, false).await;
         }
     }
 }

@@ -105,20 +105,6 @@ fn repeated_failed_logins_are_throttled_per_email_with_retry_after() {
         assert_eq!(throttled.header("retry-after"), Some("900"));
         assert!(detail(&throttled).contains("Too many"));
     }
-    let throttles: Vec<_> = api
-        .app
-        .store
-        .dump()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("v1:throttle:"))
-        .collect();
-    assert!(!throttles.is_empty());
-    assert!(
-        !throttles
-            .iter()
-            .any(|(k, v)| k.contains("example.com") || v.contains("example.com")),
-        "no email address in throttle records: {throttles:?}"
-    );
     // Another email is not affected.
     api.register("bob@example.com");
     assert_eq!(api.login("bob@example.com", PASSWORD).status, 200);

@@ -54,3 +54,21 @@ describe("one account per email (Durable Object claim)", () => {
     expect(me.body.id).toBe(replies.find((r) => r.status === 201)?.body.id);
   });
 });
+
+describe("failed logins counted exactly (Durable Object counter)", () => {
+  it("40 simultaneous wrong passwords: at most 10 are checked (401), the rest 429", async () => {
+    const { email } = await newUser();
+    const headers = { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250) + 1}` };
+    const guess = async () => {
+      for (;;) {
+        const r = await call("POST", "/login", { json: { email, password: "not the password" }, headers });
+        if (r.status !== 503) return r;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const statuses = (await Promise.all(Array.from({ length: 40 }, guess))).map((r) => r.status);
+    const checked = statuses.filter((s) => s === 401).length;
+    expect(checked, JSON.stringify(statuses)).toBeLessThanOrEqual(10);
+    expect(checked + statuses.filter((s) => s === 429).length, JSON.stringify(statuses)).toBe(40);
+  });
+});

@@ -13,7 +13,7 @@
 
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State};
 
-use crate::ports::{Atomic, Claim, PortError, Rotation};
+use crate::ports::{Atomic, Attempt, Claim, PortError, Rotation};
 
 /// The Durable Object namespace binding (see `wrangler.toml`).
 pub const ATOMIC_BINDING: &str = "ATOMIC";
@@ -105,6 +105,36 @@ impl Atomic for DurableAtomic {
             _ => Err(object_error("unexpected rotation answer")),
         }
     }
+
+    fn counts_attempts(&self) -> bool {
+        true
+    }
+
+    async fn attempt(
+        &self,
+        key: &str,
+        max: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<Attempt, PortError> {
+        let name = format!("attempts:{key}");
+        let query = format!("/attempt?max={max}&window={window_secs}&now={now}");
+        let answer = self.call(&name, &query).await?;
+        match answer.strip_prefix("limited ") {
+            Some(secs) => Ok(Attempt::Limited {
+                retry_after_secs: secs.parse().unwrap_or(1),
+            }),
+            None if answer == "allowed" => Ok(Attempt::Allowed),
+            None => Err(object_error("unexpected attempt answer")),
+        }
+    }
+
+    async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError> {
+        let name = format!("attempts:{key}");
+        self.call(&name, &format!("/forgive?all={all}"))
+            .await
+            .map(drop)
+    }
 }
 
 /// The object: one email's claim, or one single-use record's use.
@@ -116,6 +146,12 @@ pub struct AtomicObject {
 #[derive(serde::Deserialize)]
 struct Holder {
     holder: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Counter {
+    count: i64,
+    window_ends_at: i64,
 }
 
 #[derive(serde::Deserialize)]
@@ -133,6 +169,63 @@ fn param(url: &worker::Url, name: &str) -> worker::Result<String> {
 }
 
 impl AtomicObject {
+    /// One attempt against this object's limit: counted, or refused with the seconds left.
+    async fn attempt(&self, url: &worker::Url) -> worker::Result<Response> {
+        let number = |name: &str| -> worker::Result<i64> {
+            param(url, name)?
+                .parse()
+                .map_err(|_| worker::Error::RustError(format!("{name} is not a number")))
+        };
+        let (max, window, now) = (number("max")?, number("window")?, number("now")?);
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, window_ends_at INTEGER NOT NULL)",
+            None,
+        )?;
+        let rows: Vec<Counter> = sql
+            .exec(
+                "SELECT count, window_ends_at FROM counter WHERE id = 1",
+                None,
+            )?
+            .to_array()?;
+        let current = rows.into_iter().next().filter(|c| now < c.window_ends_at);
+        let (count, ends) = match current {
+            Some(c) => (c.count, c.window_ends_at),
+            None => {
+                let ends = now + window;
+                let keep = std::time::Duration::from_secs(u64::try_from(window).unwrap_or(60));
+                self.state.storage().set_alarm(keep).await?;
+                (0, ends)
+            }
+        };
+        if count >= max {
+            return Response::ok(format!("limited {}", (ends - now).max(1)));
+        }
+        sql.exec(
+            "INSERT OR REPLACE INTO counter (id, count, window_ends_at) VALUES (1, ?, ?)",
+            vec![(count + 1).into(), ends.into()],
+        )?;
+        Response::ok("allowed")
+    }
+
+    /// Takes back attempts: all, or the last one.
+    fn forgive(&self, url: &worker::Url) -> worker::Result<Response> {
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, window_ends_at INTEGER NOT NULL)",
+            None,
+        )?;
+        if param(url, "all")? == "true" {
+            sql.exec("DELETE FROM counter", None)?;
+        } else {
+            sql.exec(
+                "UPDATE counter SET count = MAX(count - 1, 0) WHERE id = 1",
+                None,
+            )?;
+        }
+        Response::ok("")
+    }
+
     /// One presentation of a refresh token of this object's session: the first offer wins and
     /// is kept; a retry within the grace window gets it back; later, reuse.
     async fn rotate(&self, url: &worker::Url, successor: String) -> worker::Result<Response> {
@@ -184,9 +277,14 @@ impl DurableObject for AtomicObject {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let url = req.url()?;
-        if url.path() == "/rotate" {
-            let successor = req.text().await?;
-            return self.rotate(&url, successor).await;
+        match url.path() {
+            "/rotate" => {
+                let successor = req.text().await?;
+                return self.rotate(&url, successor).await;
+            }
+            "/attempt" => return self.attempt(&url).await,
+            "/forgive" => return self.forgive(&url),
+            _ => {}
         }
         let sql = self.state.storage().sql();
         sql.exec(

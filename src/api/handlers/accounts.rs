@@ -31,7 +31,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             // address, successful or not.
             let limit = self.config.limits.register_per_ip;
             let now = self.clock.now();
-            let per_ip = Throttle::check(&records, "register-ip", ip, limit, now).await?;
+            let per_ip =
+                Throttle::check(&records, &self.atomic, "register-ip", ip, limit, now).await?;
             per_ip.hit(&records, now).await;
         }
         let email_key = store::email_key(&email);
@@ -95,12 +96,22 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let ip = throttle::client_ip(req);
         // Per (email, address): the owner elsewhere keeps logging in whatever an attacker does.
         let subject = format!("{email}\u{0}{}", ip.unwrap_or(""));
+        let atomic = &self.atomic;
+        let per_email_limit = limits.login_per_email_ip;
         let per_email =
-            Throttle::check(&records, "login", &subject, limits.login_per_email_ip, now).await?;
+            Throttle::check(&records, atomic, "login", &subject, per_email_limit, now).await?;
         // Per address across emails: one password sprayed over many accounts.
         let per_ip = match ip {
             Some(ip) => {
-                Some(Throttle::check(&records, "login-ip", ip, limits.login_per_ip, now).await?)
+                let limit = limits.login_per_ip;
+                match Throttle::check(&records, atomic, "login-ip", ip, limit, now).await {
+                    Ok(per_ip) => Some(per_ip),
+                    Err(err) => {
+                        // Stopped by the address's limit: this attempt never happened.
+                        per_email.refund(atomic).await;
+                        return Err(err);
+                    }
+                }
             }
             None => None,
         };
@@ -129,7 +140,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             }
             return Err(AuthError::InvalidLogin);
         };
-        per_email.clear(&records).await;
+        per_email.clear(&records, atomic).await;
+        if let Some(per_ip) = &per_ip {
+            // The address's limit counts failures only.
+            per_ip.refund(atomic).await;
+        }
         if password::needs_rehash(&user.password_hash, self.config.password) {
             user.password_hash =
                 password::hash_password(self.config.password, &password, &self.rng)?;

@@ -181,7 +181,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         if let Some(ip) = throttle::client_ip(req) {
             // Each start writes a state record without any credential: limit it per address.
             let limit = self.config.limits.authorize_per_ip;
-            let per_ip = Throttle::check(&records, "authorize-ip", ip, limit, now).await?;
+            let per_ip =
+                Throttle::check(&records, &self.atomic, "authorize-ip", ip, limit, now).await?;
             per_ip.hit(&records, now).await;
         }
         let link_user_id = match req.query_param("link") {

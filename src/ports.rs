@@ -68,6 +68,49 @@ pub enum Attempt {
     },
 }
 
+impl Rotation {
+    /// The rule for a token already spent at `spent_at` (its successor `chosen`) and
+    /// presented again at `now`: the same successor within the grace window, reuse after.
+    pub fn of_spent(spent_at: i64, chosen: String, now: i64, grace_secs: i64) -> Self {
+        if now - spent_at < grace_secs {
+            Self::Again(chosen)
+        } else {
+            Self::Reused
+        }
+    }
+}
+
+/// Attempts counted against one limit, and when their window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCounter {
+    /// Attempts in the window.
+    pub count: u32,
+    /// Unix seconds.
+    pub window_ends_at: i64,
+}
+
+impl AttemptCounter {
+    /// The rule every exact [`Atomic::attempt`] applies: a window starts at the first attempt
+    /// after the last one ended; within it at most `max` attempts are counted. The decision,
+    /// and the counter to keep (unchanged when limited).
+    pub fn next(current: Option<Self>, max: u32, window_secs: i64, now: i64) -> (Attempt, Self) {
+        let current = current.filter(|c| now < c.window_ends_at).unwrap_or(Self {
+            count: 0,
+            window_ends_at: now + window_secs,
+        });
+        if current.count >= max {
+            let retry_after_secs =
+                u64::try_from((current.window_ends_at - now).max(1)).unwrap_or(1);
+            return (Attempt::Limited { retry_after_secs }, current);
+        }
+        let counted = Self {
+            count: current.count + 1,
+            ..current
+        };
+        (Attempt::Allowed, counted)
+    }
+}
+
 /// The operations whose correctness depends on order, which a store shaped like KV (eventually
 /// consistent, no compare-and-swap) cannot make safe. On the Worker a Durable Object per
 /// subject serializes them; natively [`crate::testing::MemoryAtomic`] models the same
@@ -189,5 +232,44 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         std::time::SystemTime::now().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_are_counted_up_to_the_limit_in_a_window_then_start_over() {
+        let (first, counter) = AttemptCounter::next(None, 2, 60, 1000);
+        assert_eq!(
+            (first, counter.count, counter.window_ends_at),
+            (Attempt::Allowed, 1, 1060)
+        );
+        let (second, counter) = AttemptCounter::next(Some(counter), 2, 60, 1010);
+        assert_eq!((second, counter.count), (Attempt::Allowed, 2));
+        let (third, kept) = AttemptCounter::next(Some(counter), 2, 60, 1020);
+        assert_eq!(
+            third,
+            Attempt::Limited {
+                retry_after_secs: 40
+            }
+        );
+        assert_eq!(kept, counter);
+        let (later, fresh) = AttemptCounter::next(Some(counter), 2, 60, 1060);
+        assert_eq!(
+            (later, fresh.count, fresh.window_ends_at),
+            (Attempt::Allowed, 1, 1120)
+        );
+    }
+
+    #[test]
+    fn a_spent_token_is_answered_again_within_grace_then_is_reuse() {
+        let again = Rotation::of_spent(100, "pair".into(), 109, 10);
+        assert_eq!(again, Rotation::Again("pair".into()));
+        assert_eq!(
+            Rotation::of_spent(100, "pair".into(), 110, 10),
+            Rotation::Reused
+        );
     }
 }

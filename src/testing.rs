@@ -8,7 +8,7 @@ use std::rc::Rc;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ports::{
-    Atomic, Attempt, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS,
+    Atomic, Attempt, AttemptCounter, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS,
 };
 
 /// A clock that stands still until advanced. Clones share the same time.
@@ -157,8 +157,7 @@ pub struct MemoryAtomic {
     used: RefCell<std::collections::BTreeSet<String>>,
     /// (session, token) -> (spent at, sealed successor).
     spent: RefCell<BTreeMap<(String, String), (i64, String)>>,
-    /// key -> (attempts, window ends at).
-    attempts: RefCell<BTreeMap<String, (u32, i64)>>,
+    attempts: RefCell<BTreeMap<String, AttemptCounter>>,
 }
 
 impl Atomic for MemoryAtomic {
@@ -205,8 +204,7 @@ impl Atomic for MemoryAtomic {
                 spent.insert(key, (now, successor.to_owned()));
                 Rotation::Won
             }
-            Some((at, chosen)) if now - at < grace_secs => Rotation::Again(chosen.clone()),
-            Some(_) => Rotation::Reused,
+            Some((at, chosen)) => Rotation::of_spent(*at, chosen.clone(), now, grace_secs),
         })
     }
 
@@ -222,18 +220,10 @@ impl Atomic for MemoryAtomic {
         now: i64,
     ) -> Result<Attempt, PortError> {
         let mut attempts = self.attempts.borrow_mut();
-        let entry = attempts
-            .entry(key.to_owned())
-            .or_insert((0, now + window_secs));
-        if now >= entry.1 {
-            *entry = (0, now + window_secs);
-        }
-        if entry.0 >= max {
-            let retry_after_secs = u64::try_from((entry.1 - now).max(1)).unwrap_or(1);
-            return Ok(Attempt::Limited { retry_after_secs });
-        }
-        entry.0 += 1;
-        Ok(Attempt::Allowed)
+        let current = attempts.get(key).copied();
+        let (attempt, kept) = AttemptCounter::next(current, max, window_secs, now);
+        attempts.insert(key.to_owned(), kept);
+        Ok(attempt)
     }
 
     async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError> {
@@ -242,7 +232,7 @@ impl Atomic for MemoryAtomic {
             Some(_) if all => {
                 attempts.remove(key);
             }
-            Some(entry) => entry.0 = entry.0.saturating_sub(1),
+            Some(entry) => entry.count = entry.count.saturating_sub(1),
             None => {}
         }
         Ok(())

@@ -13,7 +13,7 @@
 
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State};
 
-use crate::ports::{Atomic, Attempt, Claim, PortError, Rotation};
+use crate::ports::{Atomic, Attempt, AttemptCounter, Claim, PortError, Rotation};
 
 /// The Durable Object namespace binding (see `wrangler.toml`).
 pub const ATOMIC_BINDING: &str = "ATOMIC";
@@ -150,9 +150,11 @@ struct Holder {
 
 #[derive(serde::Deserialize)]
 struct Counter {
-    count: i64,
+    count: u32,
     window_ends_at: i64,
 }
+
+const COUNTER_TABLE: &str = "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, window_ends_at INTEGER NOT NULL)";
 
 #[derive(serde::Deserialize)]
 struct Spent {
@@ -168,53 +170,53 @@ fn param(url: &worker::Url, name: &str) -> worker::Result<String> {
         .ok_or_else(|| worker::Error::RustError(format!("{name} is required")))
 }
 
+fn number(url: &worker::Url, name: &str) -> worker::Result<i64> {
+    param(url, name)?
+        .parse()
+        .map_err(|_| worker::Error::RustError(format!("{name} is not a number")))
+}
+
 impl AtomicObject {
     /// One attempt against this object's limit: counted, or refused with the seconds left.
     async fn attempt(&self, url: &worker::Url) -> worker::Result<Response> {
-        let number = |name: &str| -> worker::Result<i64> {
-            param(url, name)?
-                .parse()
-                .map_err(|_| worker::Error::RustError(format!("{name} is not a number")))
-        };
-        let (max, window, now) = (number("max")?, number("window")?, number("now")?);
+        let max = u32::try_from(number(url, "max")?).unwrap_or(0);
+        let (window, now) = (number(url, "window")?, number(url, "now")?);
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, window_ends_at INTEGER NOT NULL)",
-            None,
-        )?;
+        sql.exec(COUNTER_TABLE, None)?;
         let rows: Vec<Counter> = sql
             .exec(
                 "SELECT count, window_ends_at FROM counter WHERE id = 1",
                 None,
             )?
             .to_array()?;
-        let current = rows.into_iter().next().filter(|c| now < c.window_ends_at);
-        let (count, ends) = match current {
-            Some(c) => (c.count, c.window_ends_at),
-            None => {
-                let ends = now + window;
-                let keep = std::time::Duration::from_secs(u64::try_from(window).unwrap_or(60));
-                self.state.storage().set_alarm(keep).await?;
-                (0, ends)
-            }
-        };
-        if count >= max {
-            return Response::ok(format!("limited {}", (ends - now).max(1)));
+        let stored = rows.into_iter().next().map(|c| AttemptCounter {
+            count: c.count,
+            window_ends_at: c.window_ends_at,
+        });
+        let (attempt, kept) = AttemptCounter::next(stored, max, window, now);
+        if stored.map(|c| c.window_ends_at) != Some(kept.window_ends_at) {
+            // A new window: forget it when it ends.
+            let keep = std::time::Duration::from_secs(u64::try_from(window).unwrap_or(60));
+            self.state.storage().set_alarm(keep).await?;
         }
-        sql.exec(
-            "INSERT OR REPLACE INTO counter (id, count, window_ends_at) VALUES (1, ?, ?)",
-            vec![(count + 1).into(), ends.into()],
-        )?;
-        Response::ok("allowed")
+        match attempt {
+            Attempt::Limited { retry_after_secs } => {
+                Response::ok(format!("limited {retry_after_secs}"))
+            }
+            Attempt::Allowed => {
+                sql.exec(
+                    "INSERT OR REPLACE INTO counter (id, count, window_ends_at) VALUES (1, ?, ?)",
+                    vec![i64::from(kept.count).into(), kept.window_ends_at.into()],
+                )?;
+                Response::ok("allowed")
+            }
+        }
     }
 
     /// Takes back attempts: all, or the last one.
     fn forgive(&self, url: &worker::Url) -> worker::Result<Response> {
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, window_ends_at INTEGER NOT NULL)",
-            None,
-        )?;
+        sql.exec(COUNTER_TABLE, None)?;
         if param(url, "all")? == "true" {
             sql.exec("DELETE FROM counter", None)?;
         } else {
@@ -229,16 +231,11 @@ impl AtomicObject {
     /// One presentation of a refresh token of this object's session: the first offer wins and
     /// is kept; a retry within the grace window gets it back; later, reuse.
     async fn rotate(&self, url: &worker::Url, successor: String) -> worker::Result<Response> {
-        let number = |name: &str| -> worker::Result<i64> {
-            param(url, name)?
-                .parse()
-                .map_err(|_| worker::Error::RustError(format!("{name} is not a number")))
-        };
         let (token, now, grace, ttl) = (
             param(url, "token")?,
-            number("now")?,
-            number("grace")?,
-            number("ttl")?,
+            number(url, "now")?,
+            number(url, "grace")?,
+            number(url, "ttl")?,
         );
         let sql = self.state.storage().sql();
         sql.exec(
@@ -252,10 +249,10 @@ impl AtomicObject {
             )?
             .to_array()?;
         match found.into_iter().next() {
-            Some(spent) if now - spent.spent_at < grace => {
-                Response::ok(format!("again\n{}", spent.successor))
-            }
-            Some(_) => Response::ok("reused"),
+            Some(spent) => match Rotation::of_spent(spent.spent_at, spent.successor, now, grace) {
+                Rotation::Again(chosen) => Response::ok(format!("again\n{chosen}")),
+                _ => Response::ok("reused"),
+            },
             None => {
                 sql.exec(
                     "INSERT INTO spent (token, spent_at, successor) VALUES (?, ?, ?)",

@@ -39,6 +39,32 @@ pub struct Config {
     pub pepper: Secret<Vec<u8>>,
     /// How many logins, registrations and sign-in starts are allowed (see [`crate::store::throttle`]).
     pub limits: crate::store::throttle::Limits,
+    /// Whether the operations KV cannot make safe go through the atomic port (`CONSISTENCY`).
+    pub consistency: Consistency,
+}
+
+/// `CONSISTENCY`: where the writes that must happen once, and revocation, are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Consistency {
+    /// `strict` (the default): through the [`crate::ports::Atomic`] port (on the Worker, Durable
+    /// Objects): one account per email, one successor per refresh token, exact throttles,
+    /// single-use codes, and every authenticated request asks whether its session or API key
+    /// was revoked, so logout and revocation hold everywhere at once.
+    #[default]
+    Strict,
+    /// `edge`: KV only, read at the edge, with KV's windows (a revocation reaches other
+    /// locations within about 60 s; see SECURITY.md). No Durable Object is called.
+    Edge,
+}
+
+impl Consistency {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match lookup("CONSISTENCY").as_deref().map(str::trim) {
+            None | Some("" | "strict") => Ok(Self::Strict),
+            Some("edge") => Ok(Self::Edge),
+            Some(_) => Err(ConfigError("CONSISTENCY must be strict or edge".into())),
+        }
+    }
 }
 
 pub use crate::error::ConfigError;
@@ -113,6 +139,7 @@ impl Config {
             private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
             pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
             limits: crate::store::throttle::Limits::from_lookup(lookup)?,
+            consistency: Consistency::from_lookup(lookup)?,
         })
     }
 }
@@ -154,6 +181,22 @@ mod tests {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
         assert_eq!(config.access_ttl_secs, 900);
         assert_eq!(config.password.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn consistency_is_strict_unless_edge_is_asked_for() {
+        let with = |value: Option<&str>| {
+            let mut vars = vars();
+            if let Some(value) = value {
+                vars.insert("CONSISTENCY", value.to_owned());
+            }
+            Config::from_lookup(|k| vars.get(k).cloned()).map(|c| c.consistency)
+        };
+        assert_eq!(with(None), Ok(Consistency::Strict));
+        assert_eq!(with(Some("strict")), Ok(Consistency::Strict));
+        assert_eq!(with(Some(" edge ")), Ok(Consistency::Edge));
+        let err = with(Some("eventual")).unwrap_err();
+        assert!(err.0.contains("CONSISTENCY"), "{err}");
     }
 
     #[test]

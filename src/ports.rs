@@ -54,6 +54,28 @@ pub enum Rotation {
     Again(String),
     /// Presented again after the grace window: the whole session is revoked.
     Reused,
+    /// The session was revoked (logout, or an earlier reuse): no successor.
+    Revoked,
+}
+
+/// What can be revoked, each in its own atomic record (see [`Atomic::revoke`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocable<'a> {
+    /// A session: every access and refresh token of one login. Shares its record with the
+    /// session's refresh rotation, so a detected reuse revokes it in the same step.
+    Session(&'a str),
+    /// An API key, by id.
+    ApiKey(&'a str),
+}
+
+impl Revocable<'_> {
+    /// The name of its atomic record (`session:{id}`, `apikey:{id}`).
+    pub fn record_name(&self) -> String {
+        match self {
+            Self::Session(id) => format!("session:{id}"),
+            Self::ApiKey(id) => format!("apikey:{id}"),
+        }
+    }
 }
 
 /// Whether one more attempt fits a limit (see [`Atomic::attempt`]).
@@ -153,6 +175,13 @@ pub trait Atomic {
     ) -> Result<Attempt, PortError>;
     /// Takes back attempts counted against `key`: all of them, or the last one.
     async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError>;
+    /// Revokes `what` for good, before any store record says so: from the moment this
+    /// returns, [`Atomic::is_revoked`] answers `true` everywhere. Kept until `until` (Unix
+    /// seconds; `None`: for ever), after which nothing it covers can be presented.
+    async fn revoke(&self, what: Revocable<'_>, until: Option<i64>) -> Result<(), PortError>;
+    /// Whether `what` was revoked: asked by every authenticated request, so that logout,
+    /// reuse detection and key revocation hold everywhere at once.
+    async fn is_revoked(&self, what: Revocable<'_>) -> Result<bool, PortError>;
 }
 
 /// No atomic backing: every claim is won, and only the store's own checks stand (KV's
@@ -186,6 +215,15 @@ impl Atomic for EdgeOnly {
         Ok(())
     }
 
+    /// Nothing to keep: the store's records say what is revoked, with KV's windows.
+    async fn revoke(&self, _: Revocable<'_>, _: Option<i64>) -> Result<(), PortError> {
+        Ok(())
+    }
+
+    async fn is_revoked(&self, _: Revocable<'_>) -> Result<bool, PortError> {
+        Ok(false)
+    }
+
     /// Always `Won`: the store's own spent marker decides, with KV's windows.
     async fn rotate_refresh(
         &self,
@@ -197,6 +235,92 @@ impl Atomic for EdgeOnly {
         _: i64,
     ) -> Result<Rotation, PortError> {
         Ok(Rotation::Won)
+    }
+}
+
+/// An atomic backing that may be switched off (`CONSISTENCY=edge`): `None` is [`EdgeOnly`].
+impl<A: Atomic> Atomic for Option<A> {
+    async fn claim_email(&self, email_hash: &str, user_id: &str) -> Result<Claim, PortError> {
+        match self {
+            Some(atomic) => atomic.claim_email(email_hash, user_id).await,
+            None => EdgeOnly.claim_email(email_hash, user_id).await,
+        }
+    }
+
+    async fn release_email(&self, email_hash: &str, user_id: &str) -> Result<(), PortError> {
+        match self {
+            Some(atomic) => atomic.release_email(email_hash, user_id).await,
+            None => EdgeOnly.release_email(email_hash, user_id).await,
+        }
+    }
+
+    async fn consume_once(&self, key: &str, ttl_secs: i64) -> Result<bool, PortError> {
+        match self {
+            Some(atomic) => atomic.consume_once(key, ttl_secs).await,
+            None => EdgeOnly.consume_once(key, ttl_secs).await,
+        }
+    }
+
+    async fn rotate_refresh(
+        &self,
+        session_id: &str,
+        token_id: &str,
+        now: i64,
+        grace_secs: i64,
+        successor: &str,
+        ttl_secs: i64,
+    ) -> Result<Rotation, PortError> {
+        let (token, grace, ttl) = (token_id, grace_secs, ttl_secs);
+        match self {
+            Some(atomic) => {
+                atomic
+                    .rotate_refresh(session_id, token, now, grace, successor, ttl)
+                    .await
+            }
+            None => {
+                EdgeOnly
+                    .rotate_refresh(session_id, token, now, grace, successor, ttl)
+                    .await
+            }
+        }
+    }
+
+    fn counts_attempts(&self) -> bool {
+        self.as_ref().is_some_and(Atomic::counts_attempts)
+    }
+
+    async fn attempt(
+        &self,
+        key: &str,
+        max: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<Attempt, PortError> {
+        match self {
+            Some(atomic) => atomic.attempt(key, max, window_secs, now).await,
+            None => EdgeOnly.attempt(key, max, window_secs, now).await,
+        }
+    }
+
+    async fn forgive(&self, key: &str, all: bool) -> Result<(), PortError> {
+        match self {
+            Some(atomic) => atomic.forgive(key, all).await,
+            None => EdgeOnly.forgive(key, all).await,
+        }
+    }
+
+    async fn revoke(&self, what: Revocable<'_>, until: Option<i64>) -> Result<(), PortError> {
+        match self {
+            Some(atomic) => atomic.revoke(what, until).await,
+            None => EdgeOnly.revoke(what, until).await,
+        }
+    }
+
+    async fn is_revoked(&self, what: Revocable<'_>) -> Result<bool, PortError> {
+        match self {
+            Some(atomic) => atomic.is_revoked(what).await,
+            None => EdgeOnly.is_revoked(what).await,
+        }
     }
 }
 

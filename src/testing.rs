@@ -2,13 +2,14 @@
 //! told, and a deterministic RNG. Used by this crate's tests and by embedders' tests.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ports::{
-    Atomic, Attempt, AttemptCounter, Claim, Clock, PortError, Random, Rotation, Store, MIN_TTL_SECS,
+    Atomic, Attempt, AttemptCounter, Claim, Clock, PortError, Random, Revocable, Rotation, Store,
+    MIN_TTL_SECS,
 };
 
 /// A clock that stands still until advanced. Clones share the same time.
@@ -150,11 +151,14 @@ impl Store for MemoryStore {
     }
 }
 
-/// [`Atomic`] in memory, with the same guarantee as the Durable Object: one holder per email.
+/// [`Atomic`] in memory, with the Durable Object's guarantees: one holder per email, one use
+/// per single-use record, one successor per refresh token, exact counts, revocation at once.
 #[derive(Debug, Default)]
 pub struct MemoryAtomic {
     emails: RefCell<BTreeMap<String, String>>,
-    used: RefCell<std::collections::BTreeSet<String>>,
+    used: RefCell<BTreeSet<String>>,
+    /// Record names ([`Revocable::record_name`]) of what was revoked.
+    revoked: RefCell<BTreeSet<String>>,
     /// (session, token) -> (spent at, sealed successor).
     spent: RefCell<BTreeMap<(String, String), (i64, String)>>,
     attempts: RefCell<BTreeMap<String, AttemptCounter>>,
@@ -197,15 +201,23 @@ impl Atomic for MemoryAtomic {
         successor: &str,
         _ttl_secs: i64,
     ) -> Result<Rotation, PortError> {
+        let session = Revocable::Session(session_id).record_name();
+        if self.revoked.borrow().contains(&session) {
+            return Ok(Rotation::Revoked);
+        }
         let mut spent = self.spent.borrow_mut();
         let key = (session_id.to_owned(), token_id.to_owned());
-        Ok(match spent.get(&key) {
+        let rotation = match spent.get(&key) {
             None => {
                 spent.insert(key, (now, successor.to_owned()));
                 Rotation::Won
             }
             Some((at, chosen)) => Rotation::of_spent(*at, chosen.clone(), now, grace_secs),
-        })
+        };
+        if rotation == Rotation::Reused {
+            self.revoked.borrow_mut().insert(session);
+        }
+        Ok(rotation)
     }
 
     fn counts_attempts(&self) -> bool {
@@ -236,6 +248,14 @@ impl Atomic for MemoryAtomic {
             None => {}
         }
         Ok(())
+    }
+    async fn revoke(&self, what: Revocable<'_>, _until: Option<i64>) -> Result<(), PortError> {
+        self.revoked.borrow_mut().insert(what.record_name());
+        Ok(())
+    }
+
+    async fn is_revoked(&self, what: Revocable<'_>) -> Result<bool, PortError> {
+        Ok(self.revoked.borrow().contains(&what.record_name()))
     }
 }
 

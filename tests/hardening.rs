@@ -143,36 +143,6 @@ fn using_a_key_never_rewrites_its_record_so_a_revoke_cannot_be_undone() {
     assert_eq!(record_of(&api, &format!("v1:apikey-use:{id}")), None);
 }
 
-mod flaky {
-    //! A store that refuses writes under one prefix, as KV does under its per-key write limit.
-    use edge_auth::ports::PortError;
-    use edge_auth::testing::MemoryStore;
-    use edge_auth::Store;
-
-    pub struct FlakyStore {
-        pub inner: MemoryStore,
-        pub refuse_prefix: &'static str,
-    }
-
-    impl Store for FlakyStore {
-        async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-            self.inner.get(key).await
-        }
-        async fn put(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<(), PortError> {
-            if key.starts_with(self.refuse_prefix) {
-                return Err(PortError("429 Too Many Requests".into()));
-            }
-            self.inner.put(key, value, ttl).await
-        }
-        async fn delete(&self, key: &str) -> Result<(), PortError> {
-            self.inner.delete(key).await
-        }
-        async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
-            self.inner.list(prefix).await
-        }
-    }
-}
-
 #[test]
 fn a_failed_use_record_never_fails_the_request() {
     use edge_auth::testing::MemoryStore;
@@ -187,10 +157,7 @@ fn a_failed_use_record_never_fails_the_request() {
         block_on(edge_auth::Store::put(&store, &k, &v, None)).unwrap();
     }
     let app = App {
-        store: flaky::FlakyStore {
-            inner: store,
-            refuse_prefix: "v1:apikey-use:",
-        },
+        store: FlakyStore::new(store, "v1:apikey-use:"),
         clock: api.clock.clone(),
         rng: edge_auth::testing::SeqRandom::new(7),
         provider: edge_auth::oidc::NoProvider,
@@ -512,10 +479,7 @@ fn a_claim_whose_account_cannot_be_written_is_given_back() {
 
     let api = api();
     let app = App {
-        store: flaky::FlakyStore {
-            inner: MemoryStore::new(api.clock.clone()),
-            refuse_prefix: "v1:email:",
-        },
+        store: FlakyStore::new(MemoryStore::new(api.clock.clone()), "v1:email:"),
         clock: api.clock.clone(),
         rng: SeqRandom::new(3),
         provider: edge_auth::oidc::NoProvider,

@@ -119,11 +119,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     }
 
     /// What authenticating a request reads, borrowed from the service.
-    pub fn authenticator(&self) -> Authenticator<'_, S, C, P> {
+    pub fn authenticator(&self) -> Authenticator<'_, S, C, P, A> {
         Authenticator {
             store: &self.store,
             clock: &self.clock,
             provider: &self.provider,
+            atomic: &self.atomic,
             memo: &self.memo,
             config: &self.config,
         }

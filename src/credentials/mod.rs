@@ -13,12 +13,13 @@ pub mod password;
 pub mod private_key;
 pub mod session;
 
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{AuthError, Rejection, TokenError};
 use crate::http::Request;
-use crate::ports::{Clock, Store};
+use crate::ports::{Atomic, Clock, Revocable, Store};
 use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
 use api_key::ApiKeyFormatError;
 use jwt::Expectations;
@@ -138,23 +139,26 @@ pub fn bearer(req: &Request) -> Result<&str, AuthError> {
     }
 }
 
-/// What authenticating a request reads: the store, the time, the identity provider, the
-/// isolate's memory and the configuration. Nothing else of the service.
+/// What authenticating a request reads: the store, the time, the identity provider, what is
+/// revoked, the isolate's memory and the configuration. Nothing else of the service.
 #[derive(Debug)]
-pub struct Authenticator<'a, S, C, P> {
+pub struct Authenticator<'a, S, C, P, A> {
     /// Where credentials' records live.
     pub store: &'a S,
     /// What time it is.
     pub clock: &'a C,
     /// The identity provider (its JWKS and signature checks).
     pub provider: &'a P,
+    /// Where revocation is decided at once (`CONSISTENCY=strict`); `EdgeOnly` leaves it to
+    /// the store's records.
+    pub atomic: &'a A,
     /// The isolate's memory (provider documents, key use).
     pub memo: &'a Memo,
     /// The deployment's settings and secrets.
     pub config: &'a Config,
 }
 
-impl<'a, S: Store, C: Clock, P: Provider> Authenticator<'a, S, C, P> {
+impl<'a, S: Store, C: Clock, P: Provider, A: Atomic> Authenticator<'a, S, C, P, A> {
     /// The provider-facing half: 404 when no provider is configured.
     pub fn oidc(&self) -> Result<Oidc<'a, S, C, P>, AuthError> {
         let config = self.config.oidc.as_ref().ok_or(AuthError::NotFound(
@@ -175,8 +179,8 @@ impl<'a, S: Store, C: Clock, P: Provider> Authenticator<'a, S, C, P> {
     }
 }
 
-async fn authenticate<S: Store, C: Clock, P: Provider>(
-    auth: &Authenticator<'_, S, C, P>,
+async fn authenticate<S: Store, C: Clock, P: Provider, A: Atomic>(
+    auth: &Authenticator<'_, S, C, P, A>,
     req: &Request,
 ) -> Result<Principal, AuthError> {
     match classify(bearer(req)?) {
@@ -202,8 +206,8 @@ fn unverified_issuer(token: &str) -> Option<String> {
 
 /// Tokens from other issuers: the OAuth2 scheme, access tokens of the configured identity
 /// provider, mapped to the local user linked to their (`iss`, `sub`) at sign-in.
-async fn verify_external<S: Store, C: Clock, P: Provider>(
-    auth: &Authenticator<'_, S, C, P>,
+async fn verify_external<S: Store, C: Clock, P: Provider, A: Atomic>(
+    auth: &Authenticator<'_, S, C, P, A>,
     token: &str,
     issuer: &str,
 ) -> Result<Principal, AuthError> {
@@ -237,8 +241,8 @@ async fn verify_external<S: Store, C: Clock, P: Provider>(
     })
 }
 
-async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
-    auth: &Authenticator<'_, S, C, P>,
+async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
+    auth: &Authenticator<'_, S, C, P, A>,
     token: &str,
 ) -> Result<Principal, AuthError> {
     let now = auth.clock.now();
@@ -255,9 +259,28 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
     .map_err(|err| AuthError::InvalidToken(Rejection::Token(err)))?;
     let claims = verified.claims;
     let records = Records::new(auth.store);
-    let session: Option<SessionRecord> = records.get(&store::session_key(&claims.sid)).await?;
+    // The session as the edge reads it, and whether it was revoked anywhere: asked at once.
+    let key = store::session_key(&claims.sid);
+    let (session, revoked) = join(
+        records.get::<SessionRecord>(&key),
+        auth.atomic.is_revoked(Revocable::Session(&claims.sid)),
+    )
+    .await;
+    let (session, revoked) = (session?, revoked?);
     match session {
-        Some(s) if !s.revoked && s.user_id == claims.sub && s.expires_at > now.timestamp() => {
+        // Revoked, but the store missed it (its write failed after the revocation): mend the
+        // store, best effort, so readers at the edge see it too.
+        Some(mut s) if revoked && !s.revoked => {
+            s.revoked = true;
+            let _ = records.put(&key, &s, Some(s.expires_at), now).await;
+            Err(AuthError::InvalidToken(Rejection::SessionEnded))
+        }
+        Some(s)
+            if !revoked
+                && !s.revoked
+                && s.user_id == claims.sub
+                && s.expires_at > now.timestamp() =>
+        {
             Ok(Principal {
                 user_id: claims.sub,
                 scheme: Scheme::Jwt,
@@ -274,8 +297,8 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider>(
 /// `last_used_at` is written at most this often, to spare KV's one write per second per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
-    auth: &Authenticator<'_, S, C, P>,
+async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
+    auth: &Authenticator<'_, S, C, P, A>,
     key: &str,
 ) -> Result<Principal, AuthError> {
     // Format and checksum first: a mistyped key costs no store read.
@@ -285,9 +308,15 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider>(
     })?;
     let records = Records::new(auth.store);
     let stored_key = store::api_key_key(key_id);
-    let record: Option<ApiKeyRecord> = records.get(&stored_key).await?;
+    // The key as the edge reads it, and whether it was revoked anywhere: asked at once.
+    let (record, revoked) = join(
+        records.get::<ApiKeyRecord>(&stored_key),
+        auth.atomic.is_revoked(Revocable::ApiKey(key_id)),
+    )
+    .await;
+    let (record, revoked) = (record?, revoked?);
     let invalid = AuthError::InvalidToken(Rejection::InvalidApiKey);
-    let Some(record) = record else {
+    let Some(record) = record.filter(|_| !revoked) else {
         return Err(invalid);
     };
     if !api_key::secret_matches(&auth.config.pepper, key, &record.hash) {

@@ -186,3 +186,55 @@ pub fn oidc_api() -> Api {
         ("OIDC_REDIRECT_URIS", "http://127.0.0.1:8787/"),
     ]))
 }
+
+/// A store that refuses writes and deletes under one prefix, as KV does under its per-key
+/// write limit or an outage; [`FlakyStore::refuse`] moves the refusal.
+pub struct FlakyStore<S> {
+    pub inner: S,
+    refuse_prefix: std::cell::Cell<&'static str>,
+}
+
+impl<S> FlakyStore<S> {
+    pub fn new(inner: S, refuse_prefix: &'static str) -> Self {
+        let refuse_prefix = std::cell::Cell::new(refuse_prefix);
+        Self {
+            inner,
+            refuse_prefix,
+        }
+    }
+
+    /// Refuses writes under `prefix` from now on (`""`: every write; use a prefix no key has
+    /// to refuse none).
+    pub fn refuse(&self, prefix: &'static str) {
+        self.refuse_prefix.set(prefix);
+    }
+
+    fn check(&self, key: &str) -> Result<(), edge_auth::ports::PortError> {
+        match key.starts_with(self.refuse_prefix.get()) {
+            true => Err(edge_auth::ports::PortError("429 Too Many Requests".into())),
+            false => Ok(()),
+        }
+    }
+}
+
+impl<S: edge_auth::Store> edge_auth::Store for FlakyStore<S> {
+    async fn get(&self, key: &str) -> Result<Option<String>, edge_auth::ports::PortError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Option<u64>,
+    ) -> Result<(), edge_auth::ports::PortError> {
+        self.check(key)?;
+        self.inner.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), edge_auth::ports::PortError> {
+        self.check(key)?;
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, edge_auth::ports::PortError> {
+        self.inner.list(prefix).await
+    }
+}

@@ -4,6 +4,10 @@
 //! insert and the read after it cannot interleave with another caller's: of any number of
 //! simultaneous registrations of one email, or trades of one code, anywhere, one wins.
 //!
+//! Revocation lives in the object of what it revokes (`session:{id}`, shared with that
+//! session's refresh rotation, and `apikey:{id}`): one row, read by every authenticated
+//! request in strict mode.
+//!
 //! The load spreads by subject: each address and each code is its own object, so one hot
 //! address costs one object's throughput (two SQL statements a call) and nobody else waits.
 //! A single-use object deletes its storage by alarm once its time is up.
@@ -13,7 +17,7 @@
 
 use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State};
 
-use crate::ports::{Atomic, Attempt, AttemptCounter, Claim, PortError, Rotation};
+use crate::ports::{Atomic, Attempt, AttemptCounter, Claim, PortError, Revocable, Rotation};
 
 /// The Durable Object namespace binding (see `wrangler.toml`).
 pub const ATOMIC_BINDING: &str = "ATOMIC";
@@ -102,6 +106,7 @@ impl Atomic for DurableAtomic {
             Some(("again", chosen)) => Ok(Rotation::Again(chosen.to_owned())),
             _ if answer == "won" => Ok(Rotation::Won),
             _ if answer == "reused" => Ok(Rotation::Reused),
+            _ if answer == "revoked" => Ok(Rotation::Revoked),
             _ => Err(object_error("unexpected rotation answer")),
         }
     }
@@ -135,6 +140,24 @@ impl Atomic for DurableAtomic {
             .await
             .map(drop)
     }
+
+    async fn revoke(&self, what: Revocable<'_>, until: Option<i64>) -> Result<(), PortError> {
+        let query = match until {
+            Some(until) => format!("/revoke?until={until}&now={}", now_secs()),
+            None => "/revoke".to_owned(),
+        };
+        self.call(&what.record_name(), &query).await.map(drop)
+    }
+
+    async fn is_revoked(&self, what: Revocable<'_>) -> Result<bool, PortError> {
+        let answer = self.call(&what.record_name(), "/revoked").await?;
+        Ok(answer == "yes")
+    }
+}
+
+/// The Worker's clock, in Unix seconds (for the object's alarm).
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
 }
 
 /// The object: one email's claim, or one single-use record's use.
@@ -237,6 +260,9 @@ impl AtomicObject {
             number(url, "grace")?,
             number(url, "ttl")?,
         );
+        if self.revoked()? {
+            return Response::ok("revoked");
+        }
         let sql = self.state.storage().sql();
         sql.exec(
             "CREATE TABLE IF NOT EXISTS spent (token TEXT PRIMARY KEY, spent_at INTEGER NOT NULL, successor TEXT NOT NULL)",
@@ -251,7 +277,13 @@ impl AtomicObject {
         match found.into_iter().next() {
             Some(spent) => match Rotation::of_spent(spent.spent_at, spent.successor, now, grace) {
                 Rotation::Again(chosen) => Response::ok(format!("again\n{chosen}")),
-                _ => Response::ok("reused"),
+                // Reuse ends the session here, in the same step: no request after this one
+                // gets past `/revoked`. (The storage goes with the session, by the alarm.)
+                _ => {
+                    sql.exec(REVOKED_TABLE, None)?;
+                    sql.exec("INSERT OR IGNORE INTO revoked (id) VALUES (1)", None)?;
+                    Response::ok("reused")
+                }
             },
             None => {
                 sql.exec(
@@ -264,6 +296,38 @@ impl AtomicObject {
                 Response::ok("won")
             }
         }
+    }
+}
+
+const REVOKED_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS revoked (id INTEGER PRIMARY KEY CHECK (id = 1))";
+
+impl AtomicObject {
+    /// Whether this object's session or API key was revoked.
+    fn revoked(&self) -> worker::Result<bool> {
+        let sql = self.state.storage().sql();
+        sql.exec(REVOKED_TABLE, None)?;
+        let rows: Vec<serde_json::Value> = sql
+            .exec("SELECT id FROM revoked WHERE id = 1", None)?
+            .to_array()?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Revokes this object's session or API key; with `until`, forgets everything once
+    /// nothing it covers can be presented.
+    async fn revoke(&self, url: &worker::Url) -> worker::Result<Response> {
+        let sql = self.state.storage().sql();
+        sql.exec(REVOKED_TABLE, None)?;
+        sql.exec("INSERT OR IGNORE INTO revoked (id) VALUES (1)", None)?;
+        if let (Ok(until), Ok(now)) = (number(url, "until"), number(url, "now")) {
+            // At least as long as the session's rotation records, which end at the same time.
+            let keep = u64::try_from(until.saturating_sub(now).max(60)).unwrap_or(60);
+            self.state
+                .storage()
+                .set_alarm(std::time::Duration::from_secs(keep))
+                .await?;
+        }
+        Response::ok("")
     }
 }
 
@@ -280,6 +344,8 @@ impl DurableObject for AtomicObject {
                 return self.rotate(&url, successor).await;
             }
             "/attempt" => return self.attempt(&url).await,
+            "/revoke" => return self.revoke(&url).await,
+            "/revoked" => return Response::ok(if self.revoked()? { "yes" } else { "no" }),
             "/forgive" => return self.forgive(&url),
             _ => {}
         }

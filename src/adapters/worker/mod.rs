@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, kv, Context, Env, Headers};
 
 use crate::api::App;
-use crate::config::Config;
+use crate::config::{Config, Consistency};
 use crate::credentials::memo::Memo;
 use crate::credentials::oidc::{Outbound, Provider, ProviderAlg};
 use crate::credentials::{Authenticator, Principal};
@@ -196,19 +196,30 @@ pub fn config(env: &Env) -> Result<Config, AuthError> {
 /// The auth service over this Worker's KV namespace and configuration.
 pub fn app(
     env: &Env,
-) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, DurableAtomic>, AuthError> {
-    let claims = env.durable_object(ATOMIC_BINDING).map_err(|err| {
-        AuthError::Internal(format!("Durable Object binding {ATOMIC_BINDING}: {err}"))
-    })?;
+) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, Option<DurableAtomic>>, AuthError> {
+    let config = config(env)?;
     Ok(App {
         store: kv_store(env)?,
         clock: DateClock,
         rng: OsRandom,
         provider: FetchProvider,
-        atomic: DurableAtomic(claims),
+        atomic: atomic(env, &config)?,
         memo: MEMO.with(Rc::clone),
-        config: config(env)?,
+        config,
     })
+}
+
+/// The Durable Objects of `CONSISTENCY=strict`, or none (`edge`: KV only).
+fn atomic(env: &Env, config: &Config) -> Result<Option<DurableAtomic>, AuthError> {
+    if config.consistency == Consistency::Edge {
+        return Ok(None);
+    }
+    let namespace = env.durable_object(ATOMIC_BINDING).map_err(|err| {
+        AuthError::Internal(format!(
+            "CONSISTENCY=strict needs the Durable Object binding {ATOMIC_BINDING}: {err}"
+        ))
+    })?;
+    Ok(Some(DurableAtomic(namespace)))
 }
 
 /// The `AUTH_KV` namespace as the core's store.
@@ -334,13 +345,15 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
         headers: req.headers().entries().collect(),
         ..http::Request::default()
     };
-    // Only what authenticating reads: an embedder needs the KV binding and the
-    // configuration, not the Durable Objects the auth Worker writes through.
+    // Only what authenticating reads: the KV binding, the configuration and, in strict mode,
+    // the auth Worker's Durable Objects (bound with `script_name`), which know what is revoked.
     let (store, memo, config) = (kv_store(env)?, MEMO.with(Rc::clone), config(env)?);
+    let atomic = atomic(env, &config)?;
     let authenticator = Authenticator {
         store: &store,
         clock: &DateClock,
         provider: &FetchProvider,
+        atomic: &atomic,
         memo: &memo,
         config: &config,
     };

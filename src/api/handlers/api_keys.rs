@@ -10,7 +10,7 @@ use crate::credentials::oidc::Provider;
 use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
-use crate::ports::{Atomic, Clock, Random, Store};
+use crate::ports::{Atomic, Clock, Random, Revocable, Store};
 use crate::store::{self, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord};
 
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
@@ -122,7 +122,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         if record.user_id != principal.user_id {
             return Err(not_found);
         }
-        // The key record first: once it is gone the key no longer authenticates.
+        // Revoked at once everywhere (strict), then the key record: once it is gone the key
+        // no longer authenticates at the edge either. If a delete below fails the key stays
+        // revoked and the error is returned so the caller retries.
+        self.atomic
+            .revoke(Revocable::ApiKey(key_id), record.expires_at)
+            .await?;
         records.delete(&key).await?;
         let index_key = format!(
             "{}{}",

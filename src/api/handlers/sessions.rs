@@ -11,7 +11,7 @@ use crate::credentials::session::{self, Exchange};
 use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
-use crate::ports::{Atomic, Clock, Random, Rotation, Store};
+use crate::ports::{Atomic, Clock, Random, Revocable, Rotation, Store};
 use crate::store::{self, RefreshRecord, SessionRecord};
 use crate::util::secret::Secret;
 
@@ -125,7 +125,12 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let grace = self.config.refresh_grace_secs;
         let first = match session::exchange(&record, now.timestamp(), grace) {
             Exchange::Expired => return Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
-            Exchange::Reuse => return self.revoke_for_reuse(&session_key, session).await,
+            Exchange::Reuse => {
+                return self
+                    .revoke_session(&record.session_id, &session_key, session)
+                    .await
+                    .and(Err(AuthError::InvalidToken(Rejection::RefreshReused)));
+            }
             Exchange::Rotate => true,
             Exchange::WithinGrace => false,
         };
@@ -157,22 +162,34 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
                 Ok(Self::token_response(&minted.tokens))
             }
             Rotation::Again(chosen) => Ok(Self::token_response(&self.open_pair(&aad, &chosen)?)),
-            Rotation::Reused => self.revoke_for_reuse(&session_key, session).await,
+            // The session's record revoked it as it saw the reuse; the store follows.
+            Rotation::Reused => self
+                .revoke_session(&record.session_id, &session_key, session)
+                .await
+                .and(Err(AuthError::InvalidToken(Rejection::RefreshReused))),
+            Rotation::Revoked => Err(AuthError::InvalidToken(Rejection::SessionEnded)),
         }
     }
 
-    /// A reused refresh token ends its whole session.
-    async fn revoke_for_reuse(
+    /// Ends a session (logout, or a reused refresh token): first in its atomic record, which
+    /// every authenticated request asks, so it holds everywhere from here on; then in the
+    /// store, for readers at the edge. If the store write fails the session stays revoked
+    /// (strict mode) and the error is returned so the caller retries, which is harmless.
+    async fn revoke_session(
         &self,
+        session_id: &str,
         session_key: &str,
         mut session: SessionRecord,
-    ) -> Result<Response, AuthError> {
+    ) -> Result<(), AuthError> {
+        let until = Some(session.expires_at);
+        self.atomic
+            .revoke(Revocable::Session(session_id), until)
+            .await?;
         session.revoked = true;
         let now = self.clock.now();
         self.records()
             .put(session_key, &session, Some(session.expires_at), now)
-            .await?;
-        Err(AuthError::InvalidToken(Rejection::RefreshReused))
+            .await
     }
 
     /// A token pair, encrypted (AES-256-GCM under the deployment's key, bound to `aad`) for
@@ -195,14 +212,15 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
 
     pub(crate) async fn logout(&self, principal: &Principal) -> Result<Response, AuthError> {
         if let Some(session_id) = &principal.session_id {
-            let records = self.records();
             let key = store::session_key(session_id);
-            if let Some(mut session) = records.get::<SessionRecord>(&key).await? {
-                session.revoked = true;
-                let now = self.clock.now();
-                records
-                    .put(&key, &session, Some(session.expires_at), now)
-                    .await?;
+            match self.records().get::<SessionRecord>(&key).await? {
+                Some(session) => self.revoke_session(session_id, &key, session).await?,
+                // Not (yet) visible here: the atomic record still ends it everywhere.
+                None => {
+                    let until = self.clock.now().timestamp() + self.config.refresh_ttl_secs;
+                    let session = Revocable::Session(session_id);
+                    self.atomic.revoke(session, Some(until)).await?;
+                }
             }
         }
         Ok(Response::empty(204))

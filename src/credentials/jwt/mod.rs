@@ -5,13 +5,15 @@
 //! `kid`, then `typ`, `exp`, `nbf`, `iss` and `aud`.
 
 mod keys;
+mod untrusted;
 mod verify;
 
 pub use crate::error::TokenError;
 pub use keys::{jwks, SigningKey};
+pub use untrusted::UntrustedJwt;
 pub use verify::{
-    check_claims, verify, Alg, KeySet, Rules, UntrustedJwt, Verified, VerifyingKey,
-    MAX_LEEWAY_SECS, MIN_HS256_KEY_BYTES,
+    check_claims, verify, Alg, KeySet, Rules, Verified, VerifyingKey, MAX_LEEWAY_SECS,
+    MIN_HS256_KEY_BYTES,
 };
 
 use chrono::{DateTime, TimeDelta, Utc};

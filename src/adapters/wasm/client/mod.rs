@@ -1,113 +1,26 @@
-//! `AuthClient`: the typed client of the auth API, holding the session's tokens (memory,
-//! sessionStorage or localStorage), refreshing them, and finishing provider sign-ins.
+//! `AuthClient`: the typed client of the auth API as JavaScript sees it. The session behind it
+//! (tokens, refresh, the sign-in verifier) is in `session`; where tokens are kept, in `storage`.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
-use gloo_net::http::{Method, RequestBuilder};
-use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
+use gloo_net::http::Method;
 use js_sys::{Promise, Reflect};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::api::responses::TokenResponse;
 use crate::http::BASE_PATH;
 
-use super::{error, from_js, now_secs, to_js};
+use super::{from_js, to_js};
 
-/// A failed API call, kept as data so that one refresh can be awaited by many callers.
-#[derive(Debug, Clone)]
-struct Failure {
-    status: u16,
-    detail: Value,
-}
+mod session;
+mod storage;
 
-impl Failure {
-    fn new(status: u16, detail: &str) -> Self {
-        Self {
-            status,
-            detail: Value::String(detail.to_owned()),
-        }
-    }
-
-    fn into_js(self) -> JsValue {
-        let message = match &self.detail {
-            Value::String(s) => s.clone(),
-            Value::Array(issues) => issues
-                .iter()
-                .map(|issue| issue["msg"].as_str().unwrap_or("invalid").to_owned())
-                .collect::<Vec<_>>()
-                .join("; "),
-            _ => format!("HTTP {}", self.status),
-        };
-        error(
-            "AuthApiError",
-            &message,
-            &[
-                ("status", JsValue::from(self.status)),
-                ("detail", to_js(&self.detail)),
-            ],
-        )
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Tokens {
-    access_token: String,
-    refresh_token: String,
-    /// Unix seconds.
-    expires_at: i64,
-}
-
-const STORAGE_KEY: &str = "edge-auth.tokens";
-
-#[derive(Debug, Clone, Copy)]
-enum TokenStorage {
-    Memory,
-    Session,
-    Local,
-}
-
-impl TokenStorage {
-    fn load(self) -> Option<Tokens> {
-        match self {
-            Self::Memory => None,
-            Self::Session => SessionStorage::get(STORAGE_KEY).ok(),
-            Self::Local => LocalStorage::get(STORAGE_KEY).ok(),
-        }
-    }
-
-    fn save(self, tokens: Option<&Tokens>) {
-        // Storage can be full or disabled; the tokens still live in memory.
-        match (self, tokens) {
-            (Self::Memory, _) => {}
-            (Self::Session, Some(t)) => drop(SessionStorage::set(STORAGE_KEY, t)),
-            (Self::Local, Some(t)) => drop(LocalStorage::set(STORAGE_KEY, t)),
-            (Self::Session, None) => SessionStorage::delete(STORAGE_KEY),
-            (Self::Local, None) => LocalStorage::delete(STORAGE_KEY),
-        }
-    }
-}
-
-type Refresh = Shared<LocalBoxFuture<'static, Result<(), Failure>>>;
-
-struct Inner {
-    base_url: String,
-    storage: TokenStorage,
-    leeway_secs: i64,
-    tokens: RefCell<Option<Tokens>>,
-    refreshing: RefCell<Option<Refresh>>,
-    /// The verifier of the provider sign-in this client started, if any.
-    sign_in_verifier: RefCell<Option<String>>,
-}
-
-/// Where a provider sign-in's verifier waits across the redirect (per tab).
-const VERIFIER_KEY: &str = "edge-auth.sign-in-verifier";
+use session::{Failure, Inner};
+use storage::TokenStorage;
 
 fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
     crate::credentials::oidc::encode_pairs(&[
@@ -115,147 +28,6 @@ fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ])
-}
-
-impl Inner {
-    /// A fresh verifier for a provider sign-in, kept in memory and in sessionStorage (which
-    /// survives the redirect); returns its S256 challenge.
-    fn new_sign_in_verifier(&self) -> Result<String, JsValue> {
-        let verifier = crate::util::base62::random(&crate::ports::OsRandom, 64)
-            .map_err(|err| JsValue::from(js_sys::Error::new(&err.0)))?;
-        // Storage can be missing (Node) or disabled; memory still works within this page.
-        drop(SessionStorage::set(VERIFIER_KEY, &verifier));
-        let challenge = crate::credentials::oidc::pkce_challenge(&verifier);
-        *self.sign_in_verifier.borrow_mut() = Some(verifier);
-        Ok(challenge)
-    }
-
-    /// The verifier of the sign-in this tab started, used once.
-    fn take_sign_in_verifier(&self) -> Option<String> {
-        let stored: Option<String> = SessionStorage::get(VERIFIER_KEY).ok();
-        SessionStorage::delete(VERIFIER_KEY);
-        self.sign_in_verifier.borrow_mut().take().or(stored)
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        bearer: Option<&str>,
-    ) -> Result<Option<Value>, Failure> {
-        let network = |err: gloo_net::Error| Failure::new(0, &format!("network error: {err}"));
-        let mut builder =
-            RequestBuilder::new(&format!("{}{BASE_PATH}{path}", self.base_url)).method(method);
-        if let Some(token) = bearer {
-            builder = builder.header("Authorization", &format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(body) => builder.json(body),
-            None => builder.build(),
-        }
-        .map_err(network)?;
-        let response = request.send().await.map_err(network)?;
-        let status = response.status();
-        let text = response.text().await.map_err(network)?;
-        let json: Option<Value> = serde_json::from_str(&text).ok();
-        if (200..300).contains(&status) {
-            return Ok(json);
-        }
-        let detail = json
-            .and_then(|body| body.get("detail").cloned())
-            .unwrap_or_else(|| Value::String(format!("HTTP {status}")));
-        Err(Failure { status, detail })
-    }
-
-    fn set_tokens(&self, tokens: Option<Tokens>) {
-        self.storage.save(tokens.as_ref());
-        *self.tokens.borrow_mut() = tokens;
-    }
-
-    fn keep(&self, response: &Value) -> Result<(), Failure> {
-        let response: TokenResponse = serde_json::from_value(response.clone())
-            .map_err(|_| Failure::new(0, "unexpected token response"))?;
-        self.set_tokens(Some(Tokens {
-            access_token: response.access_token,
-            refresh_token: response.refresh_token,
-            expires_at: now_secs().saturating_add(response.expires_in),
-        }));
-        Ok(())
-    }
-
-    /// Refreshes the tokens; concurrent callers share one request.
-    async fn refresh(self: Rc<Self>) -> Result<(), Failure> {
-        let pending = self.refreshing.borrow().clone();
-        if let Some(pending) = pending {
-            return pending.await;
-        }
-        let refresh_token = self
-            .tokens
-            .borrow()
-            .as_ref()
-            .map(|t| t.refresh_token.clone())
-            .ok_or_else(|| Failure::new(401, "Not logged in"))?;
-        let this = Rc::clone(&self);
-        let shared = async move {
-            let body = json!({ "refresh_token": refresh_token });
-            let result = match this.send(Method::POST, "/refresh", Some(&body), None).await {
-                Ok(Some(response)) => this.keep(&response),
-                Ok(None) => Err(Failure::new(0, "unexpected empty response")),
-                Err(failure) => {
-                    if failure.status == 401 {
-                        this.set_tokens(None);
-                    }
-                    Err(failure)
-                }
-            };
-            *this.refreshing.borrow_mut() = None;
-            result
-        }
-        .boxed_local()
-        .shared();
-        *self.refreshing.borrow_mut() = Some(shared.clone());
-        shared.await
-    }
-
-    /// An authenticated call: refreshes first when the access token is about to expire, and
-    /// once more on a 401 (the token may have been revoked or the clock may be off).
-    async fn authed(
-        self: Rc<Self>,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Option<Value>, Failure> {
-        let expires_at = self
-            .tokens
-            .borrow()
-            .as_ref()
-            .map(|t| t.expires_at)
-            .ok_or_else(|| Failure::new(401, "Not logged in"))?;
-        let mut refreshed = false;
-        if expires_at - now_secs() <= self.leeway_secs {
-            Rc::clone(&self).refresh().await?;
-            refreshed = true;
-        }
-        loop {
-            let token = self
-                .tokens
-                .borrow()
-                .as_ref()
-                .map(|t| t.access_token.clone());
-            let token = token.ok_or_else(|| Failure::new(401, "Not logged in"))?;
-            match self
-                .send(method.clone(), path, body.as_ref(), Some(&token))
-                .await
-            {
-                Err(failure) if failure.status == 401 && !refreshed => {
-                    Rc::clone(&self).refresh().await?;
-                    refreshed = true;
-                }
-                result => return result,
-            }
-        }
-    }
 }
 
 /// How an `AuthClient` is set up.
@@ -316,15 +88,7 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_optional_param_type = "AuthClientOptions")] options: JsValue,
     ) -> Result<AuthClient, JsValue> {
         let options: AuthClientOptions = from_js(options, "options")?;
-        let storage = match options.storage.as_deref() {
-            None | Some("memory") => TokenStorage::Memory,
-            Some("session") => TokenStorage::Session,
-            Some("local") => TokenStorage::Local,
-            Some(other) => {
-                let msg = format!("options.storage: {other} is not memory, session or local");
-                return Err(js_sys::TypeError::new(&msg).into());
-            }
-        };
+        let storage = TokenStorage::named(options.storage.as_deref())?;
         let base_url = match options.base_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => web_origin().ok_or_else(|| {
@@ -333,32 +97,22 @@ impl AuthClient {
                 ))
             })?,
         };
+        let leeway_secs = options.refresh_leeway_secs.unwrap_or(30);
         Ok(Self {
-            inner: Rc::new(Inner {
-                base_url,
-                storage,
-                leeway_secs: options.refresh_leeway_secs.unwrap_or(30),
-                tokens: RefCell::new(storage.load()),
-                refreshing: RefCell::new(None),
-                sign_in_verifier: RefCell::new(None),
-            }),
+            inner: Rc::new(Inner::new(base_url, storage, leeway_secs)),
         })
     }
 
     /// The current access token, if logged in.
     #[wasm_bindgen(getter, js_name = accessToken)]
     pub fn access_token(&self) -> Option<String> {
-        self.inner
-            .tokens
-            .borrow()
-            .as_ref()
-            .map(|t| t.access_token.clone())
+        self.inner.access_token()
     }
 
     /// Whether the client holds tokens.
     #[wasm_bindgen(getter, js_name = isLoggedIn)]
     pub fn is_logged_in(&self) -> bool {
-        self.inner.tokens.borrow().is_some()
+        self.inner.is_logged_in()
     }
 
     /// `POST /register`.

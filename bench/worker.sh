@@ -2,10 +2,13 @@
 # Times the Worker as `make dev` serves it (wrangler dev, real workerd, local KV): one login
 # (argon2id at the configured strength dominates it) and one protected request. Local KV
 # reads are sub-millisecond, so the wall time per request approximates its CPU time.
-# Also prints the Worker's .wasm size, raw and gzip.
+# Also prints the Worker's .wasm size, raw and gzip, and what CONSISTENCY=strict costs against
+# edge (bench/consistency.mjs, on a second instance with CONSISTENCY=edge).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/wrangler.sh
+start_wrangler "${BENCH_EDGE_PORT:-8797}" --var CONSISTENCY:edge
+edge_base=$base
 start_wrangler "${BENCH_PORT:-8798}"
 
 email="bench-$RANDOM@example.com"
@@ -29,5 +32,12 @@ gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "login (argon2id m=$(sed -n 's/^ARGON2_MEMORY_KIB = "\(.*\)"/\1/p' wrangler.toml) KiB): median ${login_ms} ms"
 echo "GET /me with a JWT: median ${me_ms} ms"
 echo "worker wasm: ${raw} bytes raw, ${gz} bytes gzip"
+echo "==> CONSISTENCY=strict against edge"
+node bench/consistency.mjs "$base" "$edge_base" | tee "$state/consistency"
 printf '{"login_ms": %s, "protected_request_ms": %s, "worker_wasm_bytes": %s, "worker_wasm_gzip_bytes": %s}\n' \
-  "$login_ms" "$me_ms" "$raw" "$gz"
+  "$login_ms" "$me_ms" "$raw" "$gz" >"$state/worker.json"
+node -e '
+const fs = require("fs");
+const last = (f) => JSON.parse(fs.readFileSync(f, "utf8").trim().split("\n").pop());
+console.log(JSON.stringify({ ...last(process.argv[1]), ...last(process.argv[2]) }));
+' "$state/worker.json" "$state/consistency"

@@ -1,14 +1,20 @@
 # Sourced by scripts that need the Worker served as `make dev` serves it: real workerd under
-# `wrangler dev`, local KV in a temporary folder, on a loopback port. Stops it on exit.
-# Sets: base (the URL), state (a temporary folder removed on exit).
+# `wrangler dev`, local KV in a temporary folder, on a loopback port. Stops them all on exit.
+# Each call sets: base (the URL), state (a temporary folder removed on exit).
 
-start_wrangler() { # start_wrangler PORT
+wrangler_pgids=()
+wrangler_states=()
+
+start_wrangler() { # start_wrangler PORT [wrangler dev options, e.g. --var CONSISTENCY:edge]
   local port="$1"
+  shift
   base="http://127.0.0.1:$port"
   state="$(mktemp -d)"
+  wrangler_states+=("$state")
   setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$state/kv" \
-    --show-interactive-dev-session=false >"$state/wrangler.log" 2>&1 &
-  wrangler_pgid=$!
+    --show-interactive-dev-session=false "$@" >"$state/wrangler.log" 2>&1 &
+  local pgid=$!
+  wrangler_pgids+=("$pgid")
   trap stop_wrangler EXIT
   printf '==> waiting for wrangler dev on %s' "$base"
   for _ in $(seq 1 300); do
@@ -16,7 +22,7 @@ start_wrangler() { # start_wrangler PORT
       echo
       return 0
     fi
-    if ! kill -0 "$wrangler_pgid" 2>/dev/null; then break; fi
+    if ! kill -0 "$pgid" 2>/dev/null; then break; fi
     sleep 1
     printf .
   done
@@ -26,10 +32,15 @@ start_wrangler() { # start_wrangler PORT
 }
 
 stop_wrangler() {
-  if [ -n "${wrangler_pgid:-}" ]; then
-    kill -- "-$wrangler_pgid" 2>/dev/null || true
-    sleep 0.5
-    kill -9 -- "-$wrangler_pgid" 2>/dev/null || true
-  fi
-  [ -n "${state:-}" ] && rm -rf "$state"
+  local pgid dir
+  for pgid in "${wrangler_pgids[@]}"; do
+    kill -- "-$pgid" 2>/dev/null || true
+  done
+  sleep 0.5
+  for pgid in "${wrangler_pgids[@]}"; do
+    kill -9 -- "-$pgid" 2>/dev/null || true
+  done
+  for dir in "${wrangler_states[@]}"; do
+    rm -rf "$dir"
+  done
 }

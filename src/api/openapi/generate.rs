@@ -171,12 +171,18 @@ impl Operation {
                 "Missing or invalid credential (WWW-Authenticate: Bearer)",
             );
         }
+        if self.security.contains(&"oauth2") {
+            // A provider's token is checked with the provider's published keys.
+            self = self.error(502, UPSTREAM);
+        }
         self
     }
 }
 
 const BUSY: &str = "Too many password hashes in progress here: retry after Retry-After seconds";
 const FORBIDDEN: &str = "An API key may not do this";
+const NO_PROVIDER: &str = "Sign-in with an identity provider is not configured";
+const UPSTREAM: &str = "The identity provider is unavailable";
 
 /// Every operation of the API.
 fn operations() -> Vec<Operation> {
@@ -237,12 +243,16 @@ fn operations() -> Vec<Operation> {
             .query("link", false, string(), "A ticket from POST /oauth/link: attach the identity to that account")
             .other(302, "To the provider")
             .error(400, "redirect_uri not allowed, code_challenge missing, or link ticket unknown")
-            .error(429, "Too many sign-ins started from this address (Retry-After)"),
+            .error(404, NO_PROVIDER)
+            .error(429, "Too many sign-ins started from this address (Retry-After)")
+            .error(502, UPSTREAM),
         Operation::new("finishProviderSignIn", "GET", "/oauth/callback", "Finish sign-in: redirect to the app with a one-time code in the fragment (#code=...), never tokens")
             .other(302, "To the app")
             .error(400, "Bad state, refused or invalid sign-in")
             .error(403, "The provider has not verified the email")
-            .error(409, "An account with this email exists (link instead), or the identity is linked to another account"),
+            .error(404, NO_PROVIDER)
+            .error(409, "An account with this email exists (link instead), or the identity is linked to another account")
+            .error(502, UPSTREAM),
         Operation::new("exchangeSignInCode", "POST", "/oauth/token", "Trade the one-time code and the app's verifier for tokens")
             .body::<TokenExchangeRequest>()
             .json::<TokenResponse>(200, "Tokens")
@@ -252,7 +262,8 @@ fn operations() -> Vec<Operation> {
             .security(INTERACTIVE)
             .body::<LinkRequest>()
             .json::<LinkStarted>(200, "Where to send the browser")
-            .error(403, FORBIDDEN),
+            .error(403, FORBIDDEN)
+            .error(404, NO_PROVIDER),
         Operation::new("unlinkIdentity", "DELETE", "/identities/{identity_id}", "Unlink a provider identity from the caller's account")
             .security(INTERACTIVE)
             .other(204, "Unlinked")

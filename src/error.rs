@@ -1,13 +1,14 @@
 //! The one error type of the API, and the one place that maps it to HTTP.
 
 use serde::Serialize;
-use serde_json::json;
 
+use crate::api::responses::{ErrorBody, ValidationErrorBody};
 use crate::http::Response;
 use crate::ports::PortError;
 
 /// One part of a validation error's location, as FastAPI reports it: `["body", "email"]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(inline))]
 #[serde(untagged)]
 pub enum Loc {
     /// A field name, or `body`/`query`/`path`.
@@ -18,6 +19,11 @@ pub enum Loc {
 
 /// One entry of a 422 response's `detail` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename = "ValidationError")
+)]
 pub struct FieldError {
     /// Where the error is.
     pub loc: Vec<Loc>,
@@ -258,9 +264,13 @@ impl AuthError {
     /// otherwise) and RFC 6750's `WWW-Authenticate` on 401.
     pub fn into_response(self) -> Response {
         let status = self.status();
-        let detail = |msg: &str| json!({ "detail": msg });
+        fn detail(detail: &str) -> ErrorBody<'_> {
+            ErrorBody { detail }
+        }
         match self {
-            Self::Validation(errors) => Response::json(status, &json!({ "detail": errors })),
+            Self::Validation(errors) => {
+                Response::json(status, &ValidationErrorBody { detail: &errors })
+            }
             Self::MissingCredentials => Response::json(status, &detail("Not authenticated"))
                 .with_header("www-authenticate", "Bearer"),
             Self::InvalidToken(rejection) => {
@@ -312,6 +322,7 @@ impl AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn internal_errors_are_logged_not_sent() {

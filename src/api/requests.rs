@@ -2,7 +2,7 @@
 //! with every problem collected into one 422. Handlers never see a field that validation has
 //! not decided.
 
-use crate::api::validate;
+use crate::api::validate::{self, Field, Kind};
 use crate::credentials::private_key;
 use crate::error::AuthError;
 use crate::http::Request;
@@ -10,6 +10,18 @@ use crate::util::secret::Secret;
 
 /// Longest password accepted anywhere: argon2 of a megabyte would be a cheap denial of service.
 pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// A request body as the OpenAPI document describes it: a JSON object of these fields, the
+/// same [`Field`]s its `parse` reads. (The document is generated in tests: see `openapi`.)
+#[cfg(test)]
+pub trait RequestBody {
+    /// Its schema's name in the document.
+    const SCHEMA_NAME: &'static str;
+    /// Its fields, in the order `parse` reads them.
+    const FIELDS: &'static [Field];
+}
+
+const EMAIL: Field = Field::required("email", Kind::Email, "Trimmed and lower-cased");
 
 /// `POST /register`.
 #[derive(Debug)]
@@ -23,15 +35,29 @@ pub struct RegisterRequest {
 }
 
 impl RegisterRequest {
+    const PASSWORD: Field = Field::required(
+        "password",
+        Kind::Text {
+            min: 8,
+            max: Some(MAX_PASSWORD_CHARS),
+        },
+        "",
+    );
+    const NAME: Field = Field::optional(
+        "name",
+        Kind::Text {
+            min: 1,
+            max: Some(100),
+        },
+        "Display name",
+    );
+
     /// Parses and validates the body.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let email = body.required_email("email");
-        let password = body.required_str_len("password", 8, MAX_PASSWORD_CHARS);
-        let name = body.optional_str("name");
-        if let Some(name) = &name {
-            validate::check_len(&mut body, "name", name, 1, 100);
-        }
+        let email = body.required_text(&EMAIL);
+        let password = body.required_text(&Self::PASSWORD);
+        let name = body.text(&Self::NAME);
         body.finish()?;
         Ok(Self {
             email,
@@ -39,6 +65,12 @@ impl RegisterRequest {
             name,
         })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for RegisterRequest {
+    const SCHEMA_NAME: &'static str = "RegisterRequest";
+    const FIELDS: &'static [Field] = &[EMAIL, Self::PASSWORD, Self::NAME];
 }
 
 /// `POST /login`.
@@ -51,14 +83,29 @@ pub struct LoginRequest {
 }
 
 impl LoginRequest {
+    const PASSWORD: Field = Field::required(
+        "password",
+        Kind::Text {
+            min: 1,
+            max: Some(MAX_PASSWORD_CHARS),
+        },
+        "",
+    );
+
     /// Parses and validates the body: the email as `/register` checks it.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let email = body.required_email("email");
-        let password = body.required_str_len("password", 1, MAX_PASSWORD_CHARS);
+        let email = body.required_text(&EMAIL);
+        let password = body.required_text(&Self::PASSWORD);
         body.finish()?;
         Ok(Self { email, password })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for LoginRequest {
+    const SCHEMA_NAME: &'static str = "LoginRequest";
+    const FIELDS: &'static [Field] = &[EMAIL, Self::PASSWORD];
 }
 
 /// `POST /refresh`.
@@ -69,13 +116,25 @@ pub struct RefreshRequest {
 }
 
 impl RefreshRequest {
+    const REFRESH_TOKEN: Field = Field::required(
+        "refresh_token",
+        Kind::Text { min: 0, max: None },
+        "From the last token response; single use",
+    );
+
     /// Parses the body.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let refresh_token = body.required_str("refresh_token");
+        let refresh_token = body.required_text(&Self::REFRESH_TOKEN);
         body.finish()?;
         Ok(Self { refresh_token })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for RefreshRequest {
+    const SCHEMA_NAME: &'static str = "RefreshRequest";
+    const FIELDS: &'static [Field] = &[Self::REFRESH_TOKEN];
 }
 
 /// `POST /oauth/token`.
@@ -88,18 +147,41 @@ pub struct TokenExchangeRequest {
 }
 
 impl TokenExchangeRequest {
+    const CODE: Field = Field::required(
+        "code",
+        Kind::Text {
+            min: 1,
+            max: Some(128),
+        },
+        "The one-time code from the redirect's fragment (#code=...)",
+    );
+    // RFC 7636: 43 to 128 characters.
+    const CODE_VERIFIER: Field = Field::required(
+        "code_verifier",
+        Kind::Text {
+            min: 43,
+            max: Some(128),
+        },
+        "The verifier whose S256 challenge started the sign-in",
+    );
+
     /// Parses the body.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let code = body.required_str_len("code", 1, 128);
-        // RFC 7636: 43 to 128 characters.
-        let code_verifier = body.required_str_len("code_verifier", 43, 128);
+        let code = body.required_text(&Self::CODE);
+        let code_verifier = body.required_text(&Self::CODE_VERIFIER);
         body.finish()?;
         Ok(Self {
             code,
             code_verifier,
         })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for TokenExchangeRequest {
+    const SCHEMA_NAME: &'static str = "TokenExchangeRequest";
+    const FIELDS: &'static [Field] = &[Self::CODE, Self::CODE_VERIFIER];
 }
 
 /// `POST /oauth/link`.
@@ -110,13 +192,28 @@ pub struct LinkRequest {
 }
 
 impl LinkRequest {
+    const CODE_CHALLENGE: Field = Field::required(
+        "code_challenge",
+        Kind::Text {
+            min: 43,
+            max: Some(43),
+        },
+        "S256 of a verifier the app keeps, for POST /oauth/token",
+    );
+
     /// Parses the body.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let code_challenge = body.required_str_len("code_challenge", 43, 43);
+        let code_challenge = body.required_text(&Self::CODE_CHALLENGE);
         body.finish()?;
         Ok(Self { code_challenge })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for LinkRequest {
+    const SCHEMA_NAME: &'static str = "LinkRequest";
+    const FIELDS: &'static [Field] = &[Self::CODE_CHALLENGE];
 }
 
 /// `POST /api-keys`.
@@ -133,29 +230,59 @@ pub struct CreateApiKeyRequest {
 /// Most scopes one API key may carry.
 pub const MAX_SCOPES: usize = 32;
 
+/// Fewest and most characters of one scope.
+const MIN_SCOPE_CHARS: usize = 1;
+const MAX_SCOPE_CHARS: usize = 64;
+
+/// The characters a scope may use besides ASCII letters and digits.
+const SCOPE_PUNCTUATION: &[u8] = b":._-*";
+
 fn scope_ok(scope: &str) -> bool {
-    (1..=64).contains(&scope.len())
+    (MIN_SCOPE_CHARS..=MAX_SCOPE_CHARS).contains(&scope.len())
         && scope
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b":._-*".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || SCOPE_PUNCTUATION.contains(&b))
 }
 
 impl CreateApiKeyRequest {
+    const NAME: Field = Field::required(
+        "name",
+        Kind::Text {
+            min: 1,
+            max: Some(100),
+        },
+        "",
+    );
+    const SCOPES: Field = Field::optional(
+        "scopes",
+        Kind::TextList {
+            max_items: MAX_SCOPES,
+            min: MIN_SCOPE_CHARS,
+            max: MAX_SCOPE_CHARS,
+        },
+        "Scopes: a-z A-Z 0-9 : . _ - *",
+    );
+    const EXPIRES_IN_DAYS: Field = Field::optional(
+        "expires_in_days",
+        Kind::Integer { min: 1, max: 3650 },
+        "Lifetime in days; never expires if left out",
+    );
+
     /// Parses and validates the body.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let name = body.required_str_len("name", 1, 100);
-        let scopes = body.optional_str_list("scopes").unwrap_or_default();
-        let expires_in_days = body.optional_int("expires_in_days", 1, 3650);
+        let name = body.required_text(&Self::NAME);
+        let scopes = body.text_list(&Self::SCOPES).unwrap_or_default();
+        let expires_in_days = body.integer(&Self::EXPIRES_IN_DAYS);
         if scopes.len() > MAX_SCOPES {
-            body.reject("scopes", "List should have at most 32 items", "too_long");
+            let msg = format!("List should have at most {MAX_SCOPES} items");
+            body.reject(Self::SCOPES.name, msg, "too_long");
         }
         if !scopes.iter().all(|s| scope_ok(s)) {
-            body.reject(
-                "scopes",
-                "Scopes are 1-64 characters of a-z A-Z 0-9 : . _ - *",
-                "value_error",
+            let msg = format!(
+                "Scopes are {MIN_SCOPE_CHARS}-{MAX_SCOPE_CHARS} characters of a-z A-Z 0-9 : . _ - *"
             );
+            body.reject(Self::SCOPES.name, msg, "value_error");
         }
         body.finish()?;
         Ok(Self {
@@ -166,6 +293,12 @@ impl CreateApiKeyRequest {
     }
 }
 
+#[cfg(test)]
+impl RequestBody for CreateApiKeyRequest {
+    const SCHEMA_NAME: &'static str = "CreateApiKeyRequest";
+    const FIELDS: &'static [Field] = &[Self::NAME, Self::SCOPES, Self::EXPIRES_IN_DAYS];
+}
+
 /// `PUT /private-key`.
 #[derive(Debug)]
 pub struct PutPrivateKeyRequest {
@@ -174,22 +307,32 @@ pub struct PutPrivateKeyRequest {
 }
 
 impl PutPrivateKeyRequest {
+    const PRIVATE_KEY: Field = Field::required(
+        "private_key",
+        Kind::Key,
+        "PEM text or a JWK with its private part",
+    );
+
     /// Parses the body and checks that it holds a private key.
     pub fn parse(req: &Request) -> Result<Self, AuthError> {
         let mut body = validate::json_body(req)?;
-        let normalized = body.raw("private_key").map(private_key::normalize);
+        let normalized = body.raw(&Self::PRIVATE_KEY).map(private_key::normalize);
         let private_key = match normalized {
             Some(Ok(key)) => key,
             Some(Err(msg)) => {
-                body.reject("private_key", msg, "value_error");
+                body.reject(Self::PRIVATE_KEY.name, msg, "value_error");
                 Secret::new(String::new())
             }
-            None => {
-                body.reject("private_key", "Field required", "missing");
-                Secret::new(String::new())
-            }
+            // Recorded as missing by `raw`.
+            None => Secret::new(String::new()),
         };
         body.finish()?;
         Ok(Self { private_key })
     }
+}
+
+#[cfg(test)]
+impl RequestBody for PutPrivateKeyRequest {
+    const SCHEMA_NAME: &'static str = "PrivateKeyRequest";
+    const FIELDS: &'static [Field] = &[Self::PRIVATE_KEY];
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::Scheme;
+use crate::error::FieldError;
 use crate::store::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
 
 /// Formats Unix seconds as `2019-08-24T14:15:22Z`.
@@ -18,9 +19,30 @@ fn timestamp_opt(unix: Option<i64>) -> Option<String> {
     unix.map(timestamp)
 }
 
+/// Every error but a validation error: what went wrong, for a person.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(rename = "Error"))]
+pub struct ErrorBody<'a> {
+    /// What went wrong.
+    pub detail: &'a str,
+}
+
+/// A validation error (422): every problem with the request at once.
+#[derive(Debug, Serialize)]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename = "HTTPValidationError")
+)]
+pub struct ValidationErrorBody<'a> {
+    /// One entry per problem.
+    pub detail: &'a [FieldError],
+}
+
 /// `POST /login` and `POST /refresh`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer {access_token}`.
     pub access_token: String,
@@ -28,6 +50,7 @@ pub struct TokenResponse {
     pub refresh_token: String,
     /// Always `bearer`.
     #[cfg_attr(feature = "wasm", tsify(type = "\"bearer\""))]
+    #[cfg_attr(test, schemars(extend("const" = "bearer")))]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -36,6 +59,7 @@ pub struct TokenResponse {
 /// `POST /register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct User {
     /// User id.
     pub id: String,
@@ -44,6 +68,7 @@ pub struct User {
     /// Display name.
     pub name: Option<String>,
     /// RFC 3339.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub created_at: String,
 }
 
@@ -61,6 +86,7 @@ impl From<&UserRecord> for User {
 /// `GET /me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Me {
     /// The user.
     #[serde(flatten)]
@@ -74,6 +100,7 @@ pub struct Me {
 /// A provider identity linked to an account, as `/me` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Identity {
     /// Names it in `DELETE /identities/{id}`.
     pub id: String,
@@ -84,6 +111,7 @@ pub struct Identity {
     /// The provider's verified email at linking time, if it shared one.
     pub email: Option<String>,
     /// RFC 3339.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub linked_at: String,
 }
 
@@ -103,6 +131,7 @@ impl Identity {
 /// `POST /oauth/link`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LinkStarted {
     /// Send the browser here (adding `redirect_uri`, and the same `code_challenge`).
     pub authorization_url: String,
@@ -113,6 +142,7 @@ pub struct LinkStarted {
 /// One entry of `GET /api-keys`: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ApiKeySummary {
     /// Key id.
     pub id: String,
@@ -125,10 +155,13 @@ pub struct ApiKeySummary {
     /// Scopes.
     pub scopes: Vec<String>,
     /// RFC 3339.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub created_at: String,
     /// RFC 3339 or null.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub last_used_at: Option<String>,
     /// RFC 3339 or null.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub expires_at: Option<String>,
 }
 
@@ -150,6 +183,7 @@ impl From<&ApiKeyRecord> for ApiKeySummary {
 /// `GET /api-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ApiKeyList {
     /// The caller's keys, oldest first.
     pub keys: Vec<ApiKeySummary>,
@@ -158,6 +192,7 @@ pub struct ApiKeyList {
 /// `POST /api-keys`: the only response that ever contains the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ApiKeyCreated {
     /// Key id.
     pub id: String,
@@ -172,20 +207,25 @@ pub struct ApiKeyCreated {
     /// Scopes.
     pub scopes: Vec<String>,
     /// RFC 3339.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub created_at: String,
     /// RFC 3339 or null.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub expires_at: Option<String>,
 }
 
 /// `GET`/`PUT /private-key`: whether a key is stored, never the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PrivateKeyStatus {
     /// Whether the user has a private key.
     pub has_key: bool,
     /// RFC 3339 or null.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub created_at: Option<String>,
     /// RFC 3339 or null.
+    #[cfg_attr(test, schemars(extend("format" = "date-time")))]
     pub updated_at: Option<String>,
 }
 

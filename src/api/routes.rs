@@ -77,3 +77,50 @@ impl Route {
         }
     }
 }
+
+#[cfg(test)]
+impl Route {
+    /// One of each route, for the tests that must cover them all.
+    pub(crate) fn every() -> Vec<Self> {
+        let every = vec![
+            Self::Register,
+            Self::Login,
+            Self::Refresh,
+            Self::Logout,
+            Self::Me,
+            Self::ApiKeys,
+            Self::ApiKey("id".into()),
+            Self::PrivateKey,
+            Self::Jwks,
+            Self::OauthAuthorize,
+            Self::OauthCallback,
+            Self::OauthToken,
+            Self::OauthLink,
+            Self::Identity("id".into()),
+            Self::OpenApi,
+            Self::Docs,
+        ];
+        for route in &every {
+            // A new route stops this match from compiling until it is listed above too.
+            match route {
+                Self::Register
+                | Self::Login
+                | Self::Refresh
+                | Self::Logout
+                | Self::Me
+                | Self::ApiKeys
+                | Self::ApiKey(_)
+                | Self::PrivateKey
+                | Self::Jwks
+                | Self::OauthAuthorize
+                | Self::OauthCallback
+                | Self::OauthToken
+                | Self::OauthLink
+                | Self::Identity(_)
+                | Self::OpenApi
+                | Self::Docs => {}
+            }
+        }
+        every
+    }
+}

@@ -71,125 +71,199 @@ fn json_error_reason(err: &serde_json::Error) -> String {
     }
 }
 
+/// One field of a request body, and what it must hold. A request type's `parse` reads each
+/// field through its `Field`, and the OpenAPI document describes the field from the same
+/// `Field`: a limit is written once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// Its name in the JSON object.
+    pub name: &'static str,
+    /// Whether the body must have it (`null` never counts as present).
+    pub required: bool,
+    /// What it holds.
+    pub kind: Kind,
+    /// What it is, for the document.
+    pub description: &'static str,
+}
+
+/// What a request field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string of `min` to `max` characters (any length when `max` is `None`).
+    Text {
+        /// Fewest characters.
+        min: usize,
+        /// Most characters, if limited.
+        max: Option<usize>,
+    },
+    /// An email address: trimmed and lower-cased (see [`normalize_email`]).
+    Email,
+    /// An integer from `min` to `max`.
+    Integer {
+        /// Smallest value.
+        min: i64,
+        /// Largest value.
+        max: i64,
+    },
+    /// A list of at most `max_items` strings, each of `min` to `max` characters.
+    TextList {
+        /// Most items.
+        max_items: usize,
+        /// Fewest characters of an item.
+        min: usize,
+        /// Most characters of an item.
+        max: usize,
+    },
+    /// A private key: PEM text or a JWK object; what the request type checks.
+    Key,
+}
+
+impl Field {
+    /// A field the body must have.
+    pub const fn required(name: &'static str, kind: Kind, description: &'static str) -> Self {
+        Self {
+            name,
+            required: true,
+            kind,
+            description,
+        }
+    }
+
+    /// A field the body may leave out or set to `null`.
+    pub const fn optional(name: &'static str, kind: Kind, description: &'static str) -> Self {
+        Self {
+            name,
+            required: false,
+            kind,
+            description,
+        }
+    }
+}
+
 impl Body {
-    /// A required string field. A missing field, `null` or another type is recorded; the
-    /// value returned then is empty and only [`Body::finish`]'s error counts.
-    pub fn required_str(&mut self, field: &str) -> String {
-        match self.fields.get(field) {
-            None => {
-                self.reject(field, "Field required", "missing");
-                String::new()
-            }
-            Some(Value::String(s)) => s.clone(),
-            Some(_) => {
-                self.reject(field, "Input should be a valid string", "string_type");
-                String::new()
-            }
-        }
-    }
-
-    /// A required string of `min..=max` characters.
-    pub fn required_str_len(&mut self, field: &str, min: usize, max: usize) -> String {
-        let present = self.fields.get(field).is_some_and(Value::is_string);
-        let value = self.required_str(field);
-        if present {
-            check_len(self, field, &value, min, max);
-        }
-        value
-    }
-
-    /// An optional string field; `null` counts as absent.
-    pub fn optional_str(&mut self, field: &str) -> Option<String> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                self.reject(field, "Input should be a valid string", "string_type");
+    /// The field's JSON value: `None` when absent or `null`, which is recorded as `missing`
+    /// for a required field.
+    fn present(&mut self, field: &Field) -> Option<&Value> {
+        match self.fields.get(field.name) {
+            None if field.required => {
+                self.errors
+                    .push(FieldError::body(field.name, "Field required", "missing"));
                 None
             }
+            None => None,
+            // A required field's `null` is "not a string" (FastAPI's answer), not "missing".
+            Some(Value::Null) if !field.required => None,
+            Some(value) => Some(value),
         }
     }
 
-    /// A required email address, normalized (see [`normalize_email`]).
-    pub fn required_email(&mut self, field: &str) -> String {
-        let present = self.fields.get(field).is_some_and(Value::is_string);
-        let raw = self.required_str(field);
-        if !present {
-            return raw;
-        }
-        match normalize_email(&raw) {
-            Some(email) => email,
-            None => {
-                self.reject(field, "value is not a valid email address", "value_error");
-                String::new()
+    /// A string field ([`Kind::Text`], whose length is checked, or [`Kind::Email`], which is
+    /// normalized). A wrong type or length is recorded; for a required field the value
+    /// returned then is empty and only [`Body::finish`]'s error counts.
+    pub fn text(&mut self, field: &Field) -> Option<String> {
+        let value = match self.present(field) {
+            None => return None,
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                self.reject(field.name, "Input should be a valid string", "string_type");
+                return None;
             }
-        }
-    }
-
-    /// An optional integer field within `min..=max`; `null` counts as absent.
-    pub fn optional_int(&mut self, field: &str, min: i64, max: i64) -> Option<i64> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(v) if (min..=max).contains(&v) => Some(v),
-                Some(v) if v < min => {
-                    let msg = format!("Input should be greater than or equal to {min}");
-                    self.reject(field, msg, "greater_than_equal");
-                    None
-                }
-                Some(_) => {
-                    let msg = format!("Input should be less than or equal to {max}");
-                    self.reject(field, msg, "less_than_equal");
-                    None
-                }
+        };
+        match field.kind {
+            Kind::Text { min, max } => {
+                check_len(self, field.name, &value, min, max.unwrap_or(usize::MAX));
+                Some(value)
+            }
+            Kind::Email => match normalize_email(&value) {
+                Some(email) => Some(email),
                 None => {
-                    self.reject(field, "Input should be a valid integer", "int_type");
+                    let msg = "value is not a valid email address";
+                    self.reject(field.name, msg, "value_error");
                     None
                 }
             },
-            Some(_) => {
-                self.reject(field, "Input should be a valid integer", "int_type");
+            Kind::Integer { .. } | Kind::TextList { .. } | Kind::Key => {
+                debug_assert!(false, "{} is not a string field", field.name);
                 None
             }
         }
     }
 
-    /// An optional list of strings; `null` counts as absent.
-    pub fn optional_str_list(&mut self, field: &str) -> Option<Vec<String>> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut bad = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => out.push(s.clone()),
-                        _ => bad.push(i),
-                    }
-                }
-                for i in bad {
-                    self.errors.push(FieldError {
-                        loc: vec![
-                            Loc::Name("body".into()),
-                            Loc::Name(field.into()),
-                            Loc::Index(i),
-                        ],
-                        msg: "Input should be a valid string".into(),
-                        kind: "string_type",
-                    });
-                }
-                Some(out)
+    /// A required string field (see [`Body::text`]): empty when it is not valid.
+    pub fn required_text(&mut self, field: &Field) -> String {
+        debug_assert!(field.required, "{} is optional", field.name);
+        self.text(field).unwrap_or_default()
+    }
+
+    /// An integer field ([`Kind::Integer`]) within its range.
+    pub fn integer(&mut self, field: &Field) -> Option<i64> {
+        let Kind::Integer { min, max } = field.kind else {
+            debug_assert!(false, "{} is not an integer field", field.name);
+            return None;
+        };
+        let n = match self.present(field) {
+            None => return None,
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(_) => None,
+        };
+        match n {
+            Some(v) if (min..=max).contains(&v) => Some(v),
+            Some(v) if v < min => {
+                let msg = format!("Input should be greater than or equal to {min}");
+                self.reject(field.name, msg, "greater_than_equal");
+                None
             }
             Some(_) => {
-                self.reject(field, "Input should be a valid list", "list_type");
+                let msg = format!("Input should be less than or equal to {max}");
+                self.reject(field.name, msg, "less_than_equal");
+                None
+            }
+            None => {
+                self.reject(field.name, "Input should be a valid integer", "int_type");
                 None
             }
         }
     }
 
-    /// A raw JSON field, for fields that accept more than one type.
-    pub fn raw(&self, field: &str) -> Option<&Value> {
-        self.fields.get(field).filter(|v| !v.is_null())
+    /// A list of strings ([`Kind::TextList`]): each item not a string is recorded; the
+    /// number of items and their lengths are the request type's to check (in its order).
+    pub fn text_list(&mut self, field: &Field) -> Option<Vec<String>> {
+        let items = match self.present(field) {
+            None => return None,
+            Some(Value::Array(items)) => items.clone(),
+            Some(_) => {
+                self.reject(field.name, "Input should be a valid list", "list_type");
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Value::String(s) => out.push(s),
+                _ => self.errors.push(FieldError {
+                    loc: vec![
+                        Loc::Name("body".into()),
+                        Loc::Name(field.name.into()),
+                        Loc::Index(i),
+                    ],
+                    msg: "Input should be a valid string".into(),
+                    kind: "string_type",
+                }),
+            }
+        }
+        Some(out)
+    }
+
+    /// A field's raw JSON value, for a field that accepts more than one type ([`Kind::Key`]);
+    /// `null` counts as absent, and a required field's absence is recorded.
+    pub fn raw(&mut self, field: &Field) -> Option<&Value> {
+        if self.fields.get(field.name).is_none_or(Value::is_null) {
+            if field.required {
+                self.reject(field.name, "Field required", "missing");
+            }
+            return None;
+        }
+        self.fields.get(field.name)
     }
 
     /// Records a problem with `field`.
@@ -246,6 +320,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const EMAIL: Field = Field::required("email", Kind::Email, "");
+    const PASSWORD: Field = Field::required("password", Kind::Text { min: 0, max: None }, "");
+    const NAME: Field = Field::required(
+        "name",
+        Kind::Text {
+            min: 1,
+            max: Some(100),
+        },
+        "",
+    );
+
     fn req(body: &str) -> Request {
         Request::new("POST", "/")
             .with_header("content-type", "application/json")
@@ -265,8 +350,8 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let mut body = json_body(&req(&json!({"email": 5}).to_string())).unwrap();
-        assert_eq!(body.required_str("email"), "");
-        assert_eq!(body.required_str("password"), "");
+        assert_eq!(body.required_text(&EMAIL), "");
+        assert_eq!(body.required_text(&PASSWORD), "");
         let AuthError::Validation(errors) = body.finish().unwrap_err() else {
             panic!()
         };
@@ -277,8 +362,8 @@ mod tests {
     #[test]
     fn null_is_not_a_value_for_a_required_field() {
         let mut body = json_body(&req(r#"{"email": null, "name": null}"#)).unwrap();
-        body.required_email("email");
-        body.required_str_len("name", 1, 100);
+        body.required_text(&EMAIL);
+        body.required_text(&NAME);
         let AuthError::Validation(errors) = body.finish().unwrap_err() else {
             panic!()
         };
@@ -290,7 +375,7 @@ mod tests {
     fn overlong_email_is_a_validation_error() {
         let email = format!("{}@example.com", "a".repeat(600));
         let mut body = json_body(&req(&json!({ "email": email }).to_string())).unwrap();
-        assert_eq!(body.required_email("email"), "");
+        assert_eq!(body.required_text(&EMAIL), "");
         let AuthError::Validation(errors) = body.finish().unwrap_err() else {
             panic!()
         };

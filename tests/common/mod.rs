@@ -10,6 +10,7 @@ use edge_auth::testing::{FixedClock, MemoryAtomic, MemoryStore, SeqRandom};
 use edge_auth::{App, Config, Request, Response};
 use futures_executor::block_on;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 pub const BASE: &str = "/api/v1/auth";
 pub const PASSWORD: &str = "correct horse battery";
@@ -77,10 +78,12 @@ impl Api {
     }
 
     pub fn send(&self, req: Request) -> Response {
+        let (method, path) = (req.method.clone(), req.path.clone());
         let response = block_on(self.app.handle(req));
         // 503 "busy, retry" is the one 5xx a client can meet: shedding load, not failing.
         let shed = response.status == 503 && response.header("retry-after").is_some();
         assert!(response.status < 500 || shed, "server error: {response:?}");
+        check_contract(&method, &path, &response);
         response
     }
 
@@ -237,4 +240,88 @@ impl<S: edge_auth::Store> edge_auth::Store for FlakyStore<S> {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, edge_auth::ports::PortError> {
         self.inner.list(prefix).await
     }
+}
+
+/// The OpenAPI document the Worker serves (with its origin as `servers[0].url`).
+fn openapi() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_json::from_str(include_str!("../../src/api/openapi.json")).expect("openapi.json")
+    })
+}
+
+/// The documented operation for a method and a path, if the document lists one.
+fn operation(method: &str, path: &str) -> Option<&'static Value> {
+    let method = method.to_ascii_lowercase();
+    openapi()["paths"]
+        .as_object()?
+        .iter()
+        .find(|(template, _)| {
+            let (mut t, mut p) = (template.split('/'), path.split('/'));
+            loop {
+                match (t.next(), p.next()) {
+                    (None, None) => return true,
+                    (Some(t), Some(p)) if t == p || (t.starts_with('{') && !p.is_empty()) => {}
+                    _ => return false,
+                }
+            }
+        })
+        .and_then(|(_, item)| item.get(&method))
+}
+
+/// The properties a schema lists and the ones it requires, through `$ref`.
+fn schema_fields(schema: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        return schema_fields(&openapi()["components"]["schemas"][name]);
+    }
+    let props = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let required = schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (props, required)
+}
+
+/// Every reply of [`Api::send`] is checked against the document, as the workerd suite checks
+/// the Worker's: a status the operation does not list, or a JSON body with other fields than
+/// its schema, fails the test that provoked it. Methods and paths the document does not list
+/// (404 and 405 tests) pass through.
+fn check_contract(method: &str, path: &str, response: &Response) {
+    if method == "HEAD" {
+        return;
+    }
+    let Some(op) = operation(method, path) else {
+        return;
+    };
+    let status = response.status.to_string();
+    let where_ = format!("{method} {path} -> {status}");
+    let documented = &op["responses"][&status];
+    assert!(
+        documented.is_object(),
+        "{where_}: status not in openapi.json ({:?})",
+        op["responses"]
+            .as_object()
+            .map(|r| r.keys().collect::<Vec<_>>())
+    );
+    let Some(schema) = documented.pointer("/content/application~1json/schema") else {
+        return;
+    };
+    let body = response.json_body();
+    let keys: BTreeSet<String> = body
+        .as_object()
+        .unwrap_or_else(|| panic!("{where_}: body is not a JSON object"))
+        .keys()
+        .cloned()
+        .collect();
+    let (props, required) = schema_fields(schema);
+    assert_eq!(keys, props, "{where_}: fields sent vs. documented");
+    assert!(required.is_subset(&keys), "{where_}: {required:?} required");
 }

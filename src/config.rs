@@ -145,18 +145,22 @@ impl Config {
 }
 
 impl Config {
-    /// The keys that verify our tokens at `now`, the active one first: retired keys stay until
-    /// the last token they signed has expired.
+    /// What the credentials layer needs of the configuration, borrowed.
+    pub fn credentials(&self) -> crate::credentials::Settings<'_> {
+        crate::credentials::Settings {
+            issuer: &self.issuer,
+            audience: &self.audience,
+            signing_key: &self.signing_key,
+            retired_keys: &self.retired_keys,
+            access_ttl_secs: self.access_ttl_secs,
+            pepper: &self.pepper,
+            oidc: self.oidc.as_ref(),
+        }
+    }
+
+    /// The keys that verify our tokens at `now` (see [`crate::credentials::Settings`]).
     pub fn verification_keys(&self, now: i64) -> Vec<&SigningKey> {
-        let horizon = self.access_ttl_secs + crate::credentials::jwt::LEEWAY_SECS;
-        std::iter::once(&self.signing_key)
-            .chain(
-                self.retired_keys
-                    .iter()
-                    .filter(|(_, retired_at)| now <= retired_at + horizon)
-                    .map(|(key, _)| key),
-            )
-            .collect()
+        self.credentials().verification_keys(now)
     }
 }
 

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::api::responses::{ErrorBody, ValidationErrorBody};
 use crate::http::Response;
 use crate::ports::PortError;
 
@@ -43,6 +42,26 @@ impl FieldError {
             kind,
         }
     }
+}
+
+/// Every error but a validation error: what went wrong, for a person.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(rename = "Error"))]
+pub struct ErrorBody<'a> {
+    /// What went wrong.
+    pub detail: &'a str,
+}
+
+/// A validation error (422): every problem with the request at once.
+#[derive(Debug, Serialize)]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename = "HTTPValidationError")
+)]
+pub struct ValidationErrorBody<'a> {
+    /// One entry per problem.
+    pub detail: &'a [FieldError],
 }
 
 /// A missing or malformed setting, by name. Never includes a secret's value.

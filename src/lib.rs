@@ -9,30 +9,31 @@
 //!
 //! Folders are the layers; each imports only the ones above it in this list:
 //!
-//! - `config.rs`, `error.rs`, `http.rs`, `ports.rs`: the ground. Settings, the one error type
-//!   and its one mapping to HTTP, platform-free requests and responses, the ports
-//!   ([`Store`], [`Clock`], [`Random`]; the identity-provider port is [`oidc::Provider`]).
+//! - `error.rs`, `http.rs`, `ports.rs`: the ground. The one error type and its one mapping to
+//!   HTTP, platform-free requests and responses, the ports ([`Store`], [`Clock`], [`Random`],
+//!   the atomic operations in [`ports::Atomic`]; the identity-provider port is
+//!   [`oidc::Provider`]).
 //! - `util/`: base62 identifiers and [`Secret`].
 //! - `store/`: every KV key and record, versioned; the throttle counters.
 //! - `credentials/`: who is calling. [`Principal`] and [`Authenticator`]; `jwt/` (our keys,
 //!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),
 //!   `password` (argon2id), `private_key` (sealed at rest), `oidc` (discovery, JWKS cache,
 //!   provider tokens), `memo` (what an isolate remembers between requests).
+//! - `config.rs`: the deployment's settings, read once by name, composed of each layer's own
+//!   settings types; the credentials layer sees only what [`Config::credentials`] lends it.
 //! - `api/`: the REST API. [`App`] (`mod.rs`) and its route table (`routes.rs`), typed request
 //!   bodies (`requests.rs` on the 422 collector in `validate.rs`), `responses.rs`, the OpenAPI
 //!   document, and `handlers/`, one file per resource: accounts, sessions, api_keys,
 //!   private_key, oauth (provider sign-in), identities (the code trade, linking).
 //! - `adapters/`: the Worker (`worker`) and the npm package (`wasm`).
-//!
-//! (`config.rs` holds each layer's settings, so it imports their types; nothing below `api`
-//! reads it but [`Authenticator`], which borrows it.)
+//! - `testing.rs` (tests, or feature `testing`): in-memory ports with the real ones' rules.
 //!
 //! # Design decisions
 //!
 //! - **Sans-IO core.** The core never touches the network, a clock or an RNG itself: it is
 //!   generic over the ports, so the whole REST surface is tested natively through
 //!   [`App::handle`], a function from an HTTP [`Request`] to an HTTP [`Response`], against
-//!   [`testing::MemoryStore`], [`testing::FixedClock`] and [`testing::SeqRandom`].
+//!   the `testing` module's `MemoryStore`, `FixedClock` and `SeqRandom`.
 //! - **Untrusted until verified.** A bearer credential becomes a [`Principal`] only through
 //!   [`Authenticator::authenticate`]; tokens are verified with an algorithm we choose, never
 //!   the header.
@@ -56,6 +57,7 @@ pub mod error;
 pub mod http;
 pub mod ports;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]

@@ -135,7 +135,7 @@ impl AttemptCounter {
 
 /// The operations whose correctness depends on order, which a store shaped like KV (eventually
 /// consistent, no compare-and-swap) cannot make safe. On the Worker a Durable Object per
-/// subject serializes them; natively [`crate::testing::MemoryAtomic`] models the same
+/// subject serializes them; natively `testing::MemoryAtomic` models the same
 /// guarantees.
 pub trait Atomic {
     /// Claims the (hashed, normalized) email for `user_id`: exactly one caller wins, however

@@ -126,7 +126,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             provider: &self.provider,
             atomic: &self.atomic,
             memo: &self.memo,
-            config: &self.config,
+            settings: self.config.credentials(),
         }
     }
 

@@ -5,7 +5,6 @@ use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::Scheme;
-use crate::error::FieldError;
 use crate::store::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
 
 /// Formats Unix seconds as `2019-08-24T14:15:22Z`.
@@ -17,26 +16,6 @@ pub fn timestamp(unix: i64) -> String {
 
 fn timestamp_opt(unix: Option<i64>) -> Option<String> {
     unix.map(timestamp)
-}
-
-/// Every error but a validation error: what went wrong, for a person.
-#[derive(Debug, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema), schemars(rename = "Error"))]
-pub struct ErrorBody<'a> {
-    /// What went wrong.
-    pub detail: &'a str,
-}
-
-/// A validation error (422): every problem with the request at once.
-#[derive(Debug, Serialize)]
-#[cfg_attr(
-    test,
-    derive(schemars::JsonSchema),
-    schemars(rename = "HTTPValidationError")
-)]
-pub struct ValidationErrorBody<'a> {
-    /// One entry per problem.
-    pub detail: &'a [FieldError],
 }
 
 /// `POST /login` and `POST /refresh`.

@@ -16,15 +16,16 @@ pub mod session;
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 use crate::error::{AuthError, Rejection, TokenError};
 use crate::http::Request;
 use crate::ports::{Atomic, Clock, Revocable, Store};
 use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
+use crate::util::secret::Secret;
 use api_key::ApiKeyFormatError;
 use jwt::Expectations;
+use jwt::SigningKey;
 use memo::Memo;
-use oidc::{Expect, Oidc, Provider};
+use oidc::{Expect, Oidc, OidcConfig, Provider};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,8 +140,44 @@ pub fn bearer(req: &Request) -> Result<&str, AuthError> {
     }
 }
 
+/// What authenticating needs to know of the deployment, borrowed from its configuration
+/// (`Config::credentials`): this layer never sees the rest of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// `iss` of our tokens.
+    pub issuer: &'a str,
+    /// `aud` of our tokens.
+    pub audience: &'a str,
+    /// The key that signs our tokens now.
+    pub signing_key: &'a SigningKey,
+    /// Keys rotated out, with the Unix time they stopped signing.
+    pub retired_keys: &'a [(SigningKey, i64)],
+    /// Access-token lifetime: how long a retired key keeps verifying.
+    pub access_ttl_secs: i64,
+    /// The HMAC key of API-key and refresh-token hashes.
+    pub pepper: &'a Secret<Vec<u8>>,
+    /// The external OpenID provider, if one is configured.
+    pub oidc: Option<&'a OidcConfig>,
+}
+
+impl<'a> Settings<'a> {
+    /// The keys that verify our tokens at `now`, the active one first: retired keys stay until
+    /// the last token they signed has expired.
+    pub fn verification_keys(&self, now: i64) -> Vec<&'a SigningKey> {
+        let horizon = self.access_ttl_secs + jwt::LEEWAY_SECS;
+        std::iter::once(self.signing_key)
+            .chain(
+                self.retired_keys
+                    .iter()
+                    .filter(|(_, retired_at)| now <= retired_at + horizon)
+                    .map(|(key, _)| key),
+            )
+            .collect()
+    }
+}
+
 /// What authenticating a request reads: the store, the time, the identity provider, what is
-/// revoked, the isolate's memory and the configuration. Nothing else of the service.
+/// revoked, the isolate's memory and the settings. Nothing else of the service.
 #[derive(Debug)]
 pub struct Authenticator<'a, S, C, P, A> {
     /// Where credentials' records live.
@@ -154,14 +191,14 @@ pub struct Authenticator<'a, S, C, P, A> {
     pub atomic: &'a A,
     /// The isolate's memory (provider documents, key use).
     pub memo: &'a Memo,
-    /// The deployment's settings and secrets.
-    pub config: &'a Config,
+    /// The deployment's settings and secrets, as far as credentials go.
+    pub settings: Settings<'a>,
 }
 
 impl<'a, S: Store, C: Clock, P: Provider, A: Atomic> Authenticator<'a, S, C, P, A> {
     /// The provider-facing half: 404 when no provider is configured.
     pub fn oidc(&self) -> Result<Oidc<'a, S, C, P>, AuthError> {
-        let config = self.config.oidc.as_ref().ok_or(AuthError::NotFound(
+        let config = self.settings.oidc.ok_or(AuthError::NotFound(
             "Sign-in with an identity provider is not configured",
         ))?;
         Ok(Oidc {
@@ -186,7 +223,9 @@ async fn authenticate<S: Store, C: Clock, P: Provider, A: Atomic>(
     match classify(bearer(req)?) {
         Some(Credential::ApiKey(key)) => authenticate_api_key(auth, key).await,
         Some(Credential::Jwt(token)) => match unverified_issuer(token) {
-            Some(iss) if iss == auth.config.issuer => authenticate_access_token(auth, token).await,
+            Some(iss) if iss == auth.settings.issuer => {
+                authenticate_access_token(auth, token).await
+            }
             Some(iss) => verify_external(auth, token, &iss).await,
             None => Err(AuthError::InvalidToken(Rejection::Token(
                 TokenError::Malformed,
@@ -212,7 +251,7 @@ async fn verify_external<S: Store, C: Clock, P: Provider, A: Atomic>(
     issuer: &str,
 ) -> Result<Principal, AuthError> {
     let untrusted = AuthError::InvalidToken(Rejection::UntrustedIssuer);
-    let Some(config) = auth.config.oidc.as_ref().filter(|c| c.issuer == issuer) else {
+    let Some(config) = auth.settings.oidc.filter(|c| c.issuer == issuer) else {
         return Err(untrusted);
     };
     let claims = auth
@@ -247,11 +286,11 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
 ) -> Result<Principal, AuthError> {
     let now = auth.clock.now();
     let expect = Expectations {
-        issuer: &auth.config.issuer,
-        audience: &auth.config.audience,
+        issuer: auth.settings.issuer,
+        audience: auth.settings.audience,
     };
     let verified = jwt::verify_access(
-        auth.config.verification_keys(now.timestamp()),
+        auth.settings.verification_keys(now.timestamp()),
         token,
         &expect,
         now,
@@ -319,7 +358,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
     let Some(record) = record.filter(|_| !revoked) else {
         return Err(invalid);
     };
-    if !api_key::secret_matches(&auth.config.pepper, key, &record.hash) {
+    if !api_key::secret_matches(auth.settings.pepper, key, &record.hash) {
         return Err(invalid);
     }
     let at = auth.clock.now();

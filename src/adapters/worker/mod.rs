@@ -355,7 +355,7 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
         provider: &FetchProvider,
         atomic: &atomic,
         memo: &memo,
-        config: &config,
+        settings: config.credentials(),
     };
     authenticator.authenticate(&core).await
 }

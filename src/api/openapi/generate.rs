@@ -15,12 +15,12 @@ use crate::api::requests::{
     RegisterRequest, RequestBody, TokenExchangeRequest,
 };
 use crate::api::responses::{
-    ApiKeyCreated, ApiKeyList, ErrorBody, LinkStarted, Me, PrivateKeyStatus, TokenResponse, User,
-    ValidationErrorBody,
+    ApiKeyCreated, ApiKeyList, LinkStarted, Me, PrivateKeyStatus, TokenResponse, User,
 };
 use crate::api::routes::Route;
 use crate::api::validate::{Field, Kind};
 use crate::credentials::Scheme;
+use crate::error::{ErrorBody, ValidationErrorBody};
 use crate::http::BASE_PATH;
 
 /// Where the checked-in document lives.

@@ -146,8 +146,8 @@ impl Config {
 
 impl Config {
     /// What the credentials layer needs of the configuration, borrowed.
-    pub fn credentials(&self) -> crate::credentials::Settings<'_> {
-        crate::credentials::Settings {
+    pub fn credentials(&self) -> crate::credentials::CredentialSettings<'_> {
+        crate::credentials::CredentialSettings {
             issuer: &self.issuer,
             audience: &self.audience,
             signing_key: &self.signing_key,
@@ -158,7 +158,7 @@ impl Config {
         }
     }
 
-    /// The keys that verify our tokens at `now` (see [`crate::credentials::Settings`]).
+    /// The keys that verify our tokens at `now` (see [`crate::credentials::CredentialSettings`]).
     pub fn verification_keys(&self, now: i64) -> Vec<&SigningKey> {
         self.credentials().verification_keys(now)
     }

@@ -143,7 +143,7 @@ pub fn bearer(req: &Request) -> Result<&str, AuthError> {
 /// What authenticating needs to know of the deployment, borrowed from its configuration
 /// (`Config::credentials`): this layer never sees the rest of it.
 #[derive(Debug, Clone, Copy)]
-pub struct Settings<'a> {
+pub struct CredentialSettings<'a> {
     /// `iss` of our tokens.
     pub issuer: &'a str,
     /// `aud` of our tokens.
@@ -160,7 +160,7 @@ pub struct Settings<'a> {
     pub oidc: Option<&'a OidcConfig>,
 }
 
-impl<'a> Settings<'a> {
+impl<'a> CredentialSettings<'a> {
     /// The keys that verify our tokens at `now`, the active one first: retired keys stay until
     /// the last token they signed has expired.
     pub fn verification_keys(&self, now: i64) -> Vec<&'a SigningKey> {
@@ -192,7 +192,7 @@ pub struct Authenticator<'a, S, C, P, A> {
     /// The isolate's memory (provider documents, key use).
     pub memo: &'a Memo,
     /// The deployment's settings and secrets, as far as credentials go.
-    pub settings: Settings<'a>,
+    pub settings: CredentialSettings<'a>,
 }
 
 impl<'a, S: Store, C: Clock, P: Provider, A: Atomic> Authenticator<'a, S, C, P, A> {

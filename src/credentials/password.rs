@@ -15,7 +15,6 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
 
-use crate::error::AuthError;
 use crate::ports::Random;
 
 /// Length of the hashes we make (argon2's default).
@@ -24,6 +23,18 @@ const OUTPUT_LEN: usize = 32;
 thread_local! {
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
+
+/// A password could not be hashed: a server fault (bad parameters, no randomness), a 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashError(pub String);
+
+impl std::fmt::Display for HashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "password hash: {}", self.0)
+    }
+}
+
+impl std::error::Error for HashError {}
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +48,14 @@ pub struct PasswordParams {
 }
 
 impl PasswordParams {
-    fn params(self) -> Result<Params, AuthError> {
+    fn params(self) -> Result<Params, HashError> {
         Params::new(
             self.memory_kib,
             self.iterations,
             self.parallelism,
             Some(OUTPUT_LEN),
         )
-        .map_err(|err| AuthError::Internal(format!("argon2 parameters: {err}")))
+        .map_err(|err| HashError(format!("argon2 parameters: {err}")))
     }
 }
 
@@ -73,9 +84,10 @@ pub fn hash_password(
     params: PasswordParams,
     password: &str,
     rng: &impl Random,
-) -> Result<String, AuthError> {
+) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
-    rng.fill(&mut salt)?;
+    rng.fill(&mut salt)
+        .map_err(|err| HashError(format!("salt: {err}")))?;
     let mut out = [0u8; OUTPUT_LEN];
     compute(
         Algorithm::Argon2id,
@@ -85,9 +97,9 @@ pub fn hash_password(
         &salt,
         &mut out,
     )
-    .map_err(|err| AuthError::Internal(format!("argon2: {err}")))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|err| AuthError::Internal(format!("argon2 salt: {err}")))?;
+    .map_err(|err| HashError(format!("argon2: {err}")))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|err| HashError(format!("argon2 salt: {err}")))?;
     Ok(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.memory_kib,

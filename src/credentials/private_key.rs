@@ -8,8 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::error::AuthError;
-use crate::ports::Random;
+use crate::ports::{PortError, Random};
 use crate::util::secret::Secret;
 
 /// The longest private key accepted, in bytes (an RSA-4096 PEM is about 3.3 KB).
@@ -56,9 +55,34 @@ pub fn normalize(value: &Value) -> Result<Secret<String>, KeyFormatError> {
 
 pub use crate::store::Sealed;
 
-fn cipher(kek: &Secret<Vec<u8>>) -> Result<Aes256Gcm, AuthError> {
-    Aes256Gcm::new_from_slice(kek.expose())
-        .map_err(|_| AuthError::Internal("private-key encryption key must be 32 bytes".into()))
+/// Why sealing or opening failed: a server fault, never the client's (a 500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealError {
+    /// The key-encryption key is not 32 bytes.
+    BadKey,
+    /// No randomness for the nonce.
+    Random(PortError),
+    /// Encryption failed.
+    Encrypt,
+    /// The sealed value does not open: altered, or sealed for another user or key.
+    DoesNotOpen,
+}
+
+impl std::fmt::Display for SealError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadKey => f.write_str("private-key encryption key must be 32 bytes"),
+            Self::Random(err) => write!(f, "private-key nonce: {err}"),
+            Self::Encrypt => f.write_str("private-key encryption failed"),
+            Self::DoesNotOpen => f.write_str("stored private key does not decrypt"),
+        }
+    }
+}
+
+impl std::error::Error for SealError {}
+
+fn cipher(kek: &Secret<Vec<u8>>) -> Result<Aes256Gcm, SealError> {
+    Aes256Gcm::new_from_slice(kek.expose()).map_err(|_| SealError::BadKey)
 }
 
 /// Encrypts `key` for `user_id` under `kek` with a fresh random nonce.
@@ -67,16 +91,16 @@ pub fn seal(
     user_id: &str,
     key: &Secret<String>,
     rng: &impl Random,
-) -> Result<Sealed, AuthError> {
+) -> Result<Sealed, SealError> {
     let mut nonce = [0u8; 12];
-    rng.fill(&mut nonce)?;
+    rng.fill(&mut nonce).map_err(SealError::Random)?;
     let payload = Payload {
         msg: key.expose().as_bytes(),
         aad: user_id.as_bytes(),
     };
     let ciphertext = cipher(kek)?
         .encrypt(Nonce::from_slice(&nonce), payload)
-        .map_err(|_| AuthError::Internal("private-key encryption failed".into()))?;
+        .map_err(|_| SealError::Encrypt)?;
     Ok(Sealed {
         nonce: STANDARD.encode(nonce),
         ciphertext: STANDARD.encode(ciphertext),
@@ -88,8 +112,8 @@ pub fn open(
     kek: &Secret<Vec<u8>>,
     user_id: &str,
     sealed: &Sealed,
-) -> Result<Secret<String>, AuthError> {
-    let broken = || AuthError::Internal("stored private key does not decrypt".into());
+) -> Result<Secret<String>, SealError> {
+    let broken = || SealError::DoesNotOpen;
     let nonce = STANDARD.decode(&sealed.nonce).map_err(|_| broken())?;
     if nonce.len() != 12 {
         return Err(broken());

@@ -12,8 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::AuthError;
-use crate::ports::{Store, MIN_TTL_SECS};
+use crate::ports::{PortError, Store, MIN_TTL_SECS};
 
 const VERSION: u64 = 1;
 
@@ -196,6 +195,37 @@ pub struct PrivateKeyRecord {
     pub updated_at: i64,
 }
 
+/// Why a record could not be read or written. Never the client's doing: each is a 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The store itself failed.
+    Port(PortError),
+    /// The value under `key` is not a record of this version.
+    Corrupt {
+        /// The record's key.
+        key: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Port(err) => write!(f, "store: {err}"),
+            Self::Corrupt { key, why } => write!(f, "corrupt record {key}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<PortError> for StoreError {
+    fn from(err: PortError) -> Self {
+        Self::Port(err)
+    }
+}
+
 /// Typed, versioned access to a [`Store`].
 #[derive(Debug)]
 pub struct Records<'a, S> {
@@ -209,11 +239,14 @@ impl<'a, S: Store> Records<'a, S> {
     }
 
     /// Reads a record; a value that is not a record of this version is an internal error.
-    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AuthError> {
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         let Some(text) = self.store.get(key).await? else {
             return Ok(None);
         };
-        let corrupt = |why: &str| AuthError::Internal(format!("corrupt record {key}: {why}"));
+        let corrupt = |why: &str| StoreError::Corrupt {
+            key: key.to_owned(),
+            why: why.to_owned(),
+        };
         let mut value: Value = serde_json::from_str(&text).map_err(|e| corrupt(&e.to_string()))?;
         let object = value
             .as_object_mut()
@@ -234,9 +267,11 @@ impl<'a, S: Store> Records<'a, S> {
         record: &T,
         expires_at: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
-        let mut value = serde_json::to_value(record)
-            .map_err(|e| AuthError::Internal(format!("serialize {key}: {e}")))?;
+    ) -> Result<(), StoreError> {
+        let mut value = serde_json::to_value(record).map_err(|e| StoreError::Corrupt {
+            key: key.to_owned(),
+            why: format!("does not serialize: {e}"),
+        })?;
         if let Some(object) = value.as_object_mut() {
             object.insert("v".into(), VERSION.into());
         }
@@ -248,12 +283,12 @@ impl<'a, S: Store> Records<'a, S> {
     }
 
     /// Deletes a record.
-    pub async fn delete(&self, key: &str) -> Result<(), AuthError> {
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         Ok(self.store.delete(key).await?)
     }
 
     /// The keys under a prefix.
-    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, AuthError> {
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         Ok(self.store.list(prefix).await?)
     }
 }

@@ -22,11 +22,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::AuthError;
 use crate::error::ConfigError;
 use crate::http::Request;
-use crate::ports::{Atomic, Attempt, Store};
-use crate::store::Records;
+use crate::ports::{Atomic, Attempt, PortError, Store};
+use crate::store::{Records, StoreError};
 
 /// At most `max` attempts per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,9 +123,33 @@ enum Counted {
     InStore(Option<Counter>),
 }
 
+/// Why an attempt may not go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThrottleError {
+    /// The limit is reached: try again after this many seconds (a 429).
+    Limited {
+        /// Sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// The counter could not be read (a 500).
+    Store(StoreError),
+}
+
+impl From<StoreError> for ThrottleError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+impl From<PortError> for ThrottleError {
+    fn from(err: PortError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
 impl Throttle {
-    /// The counter of `kind` for `subject`; 429 with the seconds left when the limit is
-    /// already reached.
+    /// The counter of `kind` for `subject`; [`ThrottleError::Limited`] with the seconds left
+    /// when the limit is already reached.
     pub async fn check<S: Store, A: Atomic>(
         records: &Records<'_, S>,
         atomic: &A,
@@ -134,10 +157,10 @@ impl Throttle {
         subject: &str,
         limit: Limit,
         now: DateTime<Utc>,
-    ) -> Result<Self, AuthError> {
+    ) -> Result<Self, ThrottleError> {
         let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(subject.as_bytes()));
         let key = format!("v1:throttle:{kind}:{digest}");
-        let limited = |retry_after_secs| AuthError::TooManyRequests { retry_after_secs };
+        let limited = |retry_after_secs| ThrottleError::Limited { retry_after_secs };
         if atomic.counts_attempts() {
             let at = now.timestamp();
             return match atomic

@@ -84,7 +84,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         };
         records
             .put(&store::email_key(&user.email), &owner, None, now)
-            .await
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn login(&self, req: &Request) -> Result<Response, AuthError> {
@@ -92,29 +93,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let _permit = self.hash_permit()?;
         let records = self.records();
         let now = self.clock.now();
-        let limits = &self.config.limits;
-        let ip = throttle::client_ip(req);
-        // Per (email, address): the owner elsewhere keeps logging in whatever an attacker does.
-        let subject = format!("{email}\u{0}{}", ip.unwrap_or(""));
-        let atomic = &self.atomic;
-        let per_email_limit = limits.login_per_email_ip;
-        let per_email =
-            Throttle::check(&records, atomic, "login", &subject, per_email_limit, now).await?;
-        // Per address across emails: one password sprayed over many accounts.
-        let per_ip = match ip {
-            Some(ip) => {
-                let limit = limits.login_per_ip;
-                match Throttle::check(&records, atomic, "login-ip", ip, limit, now).await {
-                    Ok(per_ip) => Some(per_ip),
-                    Err(err) => {
-                        // Stopped by the address's limit: this attempt never happened.
-                        per_email.refund(atomic).await;
-                        return Err(err);
-                    }
-                }
-            }
-            None => None,
-        };
+        let (per_email, per_ip) = self.login_throttles(req, &email).await?;
         let owner: Option<EmailRecord> = records.get(&store::email_key(&email)).await?;
         let user: Option<UserRecord> = match owner {
             Some(owner) => records.get(&store::user_key(&owner.user_id)).await?,
@@ -140,10 +119,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             }
             return Err(AuthError::InvalidLogin);
         };
-        per_email.clear(&records, atomic).await;
+        per_email.clear(&records, &self.atomic).await;
         if let Some(per_ip) = &per_ip {
             // The address's limit counts failures only.
-            per_ip.refund(atomic).await;
+            per_ip.refund(&self.atomic).await;
         }
         if password::needs_rehash(&user.password_hash, self.config.password) {
             user.password_hash =
@@ -154,6 +133,34 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         }
         let tokens = self.start_session(&user.id).await?;
         Ok(Self::token_response(&tokens))
+    }
+
+    /// The login's two throttles: per (email, address), so that the owner elsewhere keeps
+    /// logging in whatever an attacker does, and per address across emails, against one
+    /// password sprayed over many accounts. 429 when either is reached.
+    async fn login_throttles(
+        &self,
+        req: &Request,
+        email: &str,
+    ) -> Result<(Throttle, Option<Throttle>), AuthError> {
+        let (records, atomic, now) = (self.records(), &self.atomic, self.clock.now());
+        let limits = &self.config.limits;
+        let ip = throttle::client_ip(req);
+        let subject = format!("{email}\u{0}{}", ip.unwrap_or(""));
+        let per_email_limit = limits.login_per_email_ip;
+        let per_email =
+            Throttle::check(&records, atomic, "login", &subject, per_email_limit, now).await?;
+        let Some(ip) = ip else {
+            return Ok((per_email, None));
+        };
+        match Throttle::check(&records, atomic, "login-ip", ip, limits.login_per_ip, now).await {
+            Ok(per_ip) => Ok((per_email, Some(per_ip))),
+            Err(err) => {
+                // Stopped by the address's limit: this attempt never happened.
+                per_email.refund(atomic).await;
+                Err(err.into())
+            }
+        }
     }
 
     pub(crate) async fn user(&self, principal: &Principal) -> Result<UserRecord, AuthError> {

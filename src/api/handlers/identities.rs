@@ -45,7 +45,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let id = oidc::identity_id(issuer, subject);
         records
             .put(&store::user_identity_key(user_id, &id), &entry, None, now)
-            .await
+            .await?;
+        Ok(())
     }
 
     /// `POST /oauth/token`: a one-time code and the app's verifier for our token pair.

@@ -16,7 +16,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         &self,
         user_id: &str,
     ) -> Result<Option<PrivateKeyRecord>, AuthError> {
-        self.records().get(&store::private_key_key(user_id)).await
+        Ok(self.records().get(&store::private_key_key(user_id)).await?)
     }
 
     pub(crate) async fn private_key_status(

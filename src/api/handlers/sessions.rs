@@ -12,7 +12,7 @@ use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Revocable, Rotation, Store};
-use crate::store::{self, RefreshRecord, SessionRecord};
+use crate::store::{self, RefreshRecord, SessionRecord, StoreError};
 use crate::util::secret::Secret;
 
 const SESSION_ID_LEN: usize = 22;
@@ -93,7 +93,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         })
     }
 
-    async fn persist(&self, minted: &Minted) -> Result<(), AuthError> {
+    async fn persist(&self, minted: &Minted) -> Result<(), StoreError> {
         let now = self.clock.now();
         self.records()
             .put(
@@ -189,7 +189,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let now = self.clock.now();
         self.records()
             .put(session_key, &session, Some(session.expires_at), now)
-            .await
+            .await?;
+        Ok(())
     }
 
     /// A token pair, encrypted (AES-256-GCM under the deployment's key, bound to `aad`) for

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::credentials::jwt::{self, Rules, TokenError};
-use crate::error::AuthError;
 use crate::ports::PortError;
+use crate::store::StoreError;
 
 /// How long discovery and JWKS documents are trusted.
 pub const CACHE_MAX_AGE_SECS: i64 = 3600;
@@ -81,8 +81,35 @@ pub enum Expect<'a> {
     AccessToken,
 }
 
-fn upstream(what: &str) -> impl Fn(PortError) -> AuthError + '_ {
-    move |err| AuthError::Upstream(format!("identity provider {what}: {}", err.0))
+/// The identity provider could not be used: unreachable or answering nonsense (a 502), or our
+/// cache of its documents failed (a 500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderError {
+    /// What went wrong with the provider.
+    Upstream(String),
+    /// Our cache of its documents.
+    Store(StoreError),
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Upstream(what) => f.write_str(what),
+            Self::Store(err) => write!(f, "identity provider cache: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+impl From<StoreError> for ProviderError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+fn upstream(what: &str) -> impl Fn(PortError) -> ProviderError + '_ {
+    move |err| ProviderError::Upstream(format!("identity provider {what}: {}", err.0))
 }
 
 /// The one key of `jwks` that fits `alg` (and `kid`, if the token names one); `None` when
@@ -147,7 +174,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         self.clock.now().timestamp()
     }
 
-    async fn get_json(&self, url: &str, what: &str) -> Result<Value, AuthError> {
+    async fn get_json(&self, url: &str, what: &str) -> Result<Value, ProviderError> {
         let request = Outbound {
             method: "GET",
             url: url.to_owned(),
@@ -156,34 +183,39 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         };
         let response = self.provider.fetch(request).await.map_err(upstream(what))?;
         if response.status != 200 {
-            return Err(AuthError::Upstream(format!(
+            return Err(ProviderError::Upstream(format!(
                 "identity provider {what}: HTTP {}",
                 response.status
             )));
         }
         serde_json::from_slice(&response.body)
-            .map_err(|_| AuthError::Upstream(format!("identity provider {what}: not JSON")))
+            .map_err(|_| ProviderError::Upstream(format!("identity provider {what}: not JSON")))
     }
 
     async fn cached<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
-    ) -> Result<Option<Cached<T>>, AuthError> {
+    ) -> Result<Option<Cached<T>>, ProviderError> {
         let records = crate::store::Records::new(self.store);
         let cached: Option<Cached<T>> = records.get(key).await?;
         Ok(cached.filter(|c| self.now() - c.fetched_at < CACHE_MAX_AGE_SECS))
     }
 
-    async fn remember<T: Serialize>(&self, key: &str, cached: &Cached<T>) -> Result<(), AuthError> {
+    async fn remember<T: Serialize>(
+        &self,
+        key: &str,
+        cached: &Cached<T>,
+    ) -> Result<(), ProviderError> {
         let records = crate::store::Records::new(self.store);
         let expires = cached.fetched_at + CACHE_MAX_AGE_SECS;
         records
             .put(key, cached, Some(expires), self.clock.now())
-            .await
+            .await?;
+        Ok(())
     }
 
     /// The provider's metadata: from memory, the store, or discovery.
-    pub async fn metadata(&self) -> Result<ProviderMetadata, AuthError> {
+    pub async fn metadata(&self) -> Result<ProviderMetadata, ProviderError> {
         let fresh = |c: &Cached<ProviderMetadata>| self.now() - c.fetched_at < CACHE_MAX_AGE_SECS;
         if let Some(cached) = self.cache.metadata.borrow().as_ref().filter(|c| fresh(c)) {
             return Ok(cached.value.clone());
@@ -198,10 +230,10 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
                 );
                 let document = self.get_json(&url, "discovery").await?;
                 let value: ProviderMetadata = serde_json::from_value(document).map_err(|_| {
-                    AuthError::Upstream("identity provider discovery: missing fields".into())
+                    ProviderError::Upstream("identity provider discovery: missing fields".into())
                 })?;
                 if value.issuer != self.config.issuer {
-                    return Err(AuthError::Upstream(
+                    return Err(ProviderError::Upstream(
                         "identity provider discovery: issuer mismatch".into(),
                     ));
                 }
@@ -221,7 +253,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
     /// The provider's JWKS holding `kid` if it can be had: memory, then the store, then a
     /// fetch. `None` when the kid is unknown and the JWKS was refetched moments ago (an
     /// unknown kid refetches at most once per cooldown).
-    async fn jwks_for(&self, kid: Option<&str>) -> Result<Option<Value>, AuthError> {
+    async fn jwks_for(&self, kid: Option<&str>) -> Result<Option<Value>, ProviderError> {
         let has = |jwks: &Value| match kid {
             None => true,
             Some(kid) => jwks["keys"]
@@ -266,7 +298,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         let metadata = self.metadata().await?;
         let jwks = self.get_json(&metadata.jwks_uri, "JWKS").await?;
         if !jwks["keys"].is_array() {
-            return Err(AuthError::Upstream(
+            return Err(ProviderError::Upstream(
                 "identity provider JWKS: no keys".into(),
             ));
         }
@@ -285,7 +317,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         &self,
         token: &str,
         expect: Expect<'_>,
-    ) -> Result<Result<Map<String, Value>, TokenError>, AuthError> {
+    ) -> Result<Result<Map<String, Value>, TokenError>, ProviderError> {
         // The one strict parser of every JWT we accept: canonical base64url, no duplicate
         // members, no `crit`.
         let jwt = match jwt::UntrustedJwt::parse(token) {

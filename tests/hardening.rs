@@ -284,7 +284,7 @@ fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
     let records = Records::new(&app.store);
     let now = api.clock.now();
     let user = UserRecord {
-        id: "provider-only-user-000".into(),
+        id: edge_auth::store::UserId::new("provider-only-user-000"),
         email: "sso@example.com".into(),
         name: None,
         password_hash: "!oidc".into(),

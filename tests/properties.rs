@@ -11,6 +11,7 @@ use chrono::DateTime;
 use common::{api, Api, BASE, PASSWORD};
 use edge_auth::api_key;
 use edge_auth::jwt::{self, AccessClaims, Alg, KeySet, Rules, SigningKey, VerifyingKey};
+use edge_auth::store::{SessionId, UserId};
 use edge_auth::testing::SeqRandom;
 use edge_auth::Request;
 use futures_executor::block_on;
@@ -39,9 +40,9 @@ fn signing_key() -> SigningKey {
 fn good_token() -> String {
     let claims = AccessClaims {
         iss: "https://auth.example".into(),
-        sub: "user-1".into(),
+        sub: UserId::new("user-1"),
         aud: "edge-auth".into(),
-        sid: "session-1".into(),
+        sid: SessionId::new("session-1"),
         jti: "jti-1".into(),
     };
     let now = DateTime::from_timestamp(NOW, 0).expect("valid");

@@ -54,7 +54,7 @@ pub struct User {
 impl From<&UserRecord> for User {
     fn from(user: &UserRecord) -> Self {
         Self {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             email: user.email.clone(),
             name: user.name.clone(),
             created_at: timestamp(user.created_at),
@@ -147,9 +147,9 @@ pub struct ApiKeySummary {
 impl From<&ApiKeyRecord> for ApiKeySummary {
     fn from(key: &ApiKeyRecord) -> Self {
         Self {
-            id: key.id.clone(),
+            id: key.id.to_string(),
             name: key.name.clone(),
-            prefix: crate::credentials::api_key::display_prefix(&key.id),
+            prefix: crate::credentials::api_key::display_prefix(key.id.as_str()),
             last4: key.last4.clone(),
             scopes: key.scopes.clone(),
             created_at: timestamp(key.created_at),

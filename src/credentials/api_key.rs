@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::ports::{PortError, Random};
+use crate::store::ApiKeyId;
 use crate::util::base62;
 use crate::util::secret::Secret;
 
@@ -28,7 +29,7 @@ pub const KEY_LEN: usize = PREFIX.len() + ID_LEN + SECRET_LEN + CHECKSUM_LEN;
 #[derive(Debug)]
 pub struct NewApiKey {
     /// The key id (public: it names the key in URLs and lists).
-    pub id: String,
+    pub id: ApiKeyId,
     /// The whole key.
     pub key: Secret<String>,
 }
@@ -49,13 +50,13 @@ pub fn generate(rng: &impl Random) -> Result<NewApiKey, PortError> {
     let body = format!("{PREFIX}{id}{}", secret.expose());
     let key = format!("{body}{}", checksum(&body));
     Ok(NewApiKey {
-        id,
+        id: ApiKeyId::new(id),
         key: Secret::new(key),
     })
 }
 
 /// Checks the format and checksum of `key` offline and returns its id.
-pub fn parse(key: &str) -> Result<&str, ApiKeyFormatError> {
+pub fn parse(key: &str) -> Result<ApiKeyId, ApiKeyFormatError> {
     let rest = key
         .strip_prefix(PREFIX)
         .ok_or(ApiKeyFormatError::Malformed)?;
@@ -66,7 +67,7 @@ pub fn parse(key: &str) -> Result<&str, ApiKeyFormatError> {
     if checksum(body) != sum {
         return Err(ApiKeyFormatError::BadChecksum);
     }
-    Ok(&rest[..ID_LEN])
+    Ok(ApiKeyId::new(&rest[..ID_LEN]))
 }
 
 /// The display prefix of a key: `sk-` and its id.
@@ -119,8 +120,8 @@ mod tests {
         let key = new.key.expose();
         assert_eq!(key.len(), KEY_LEN);
         assert!(key.starts_with("sk-"));
-        assert_eq!(parse(key), Ok(new.id.as_str()));
-        assert_eq!(display_prefix(&new.id), key[..3 + ID_LEN]);
+        assert_eq!(parse(key), Ok(new.id.clone()));
+        assert_eq!(display_prefix(new.id.as_str()), key[..3 + ID_LEN]);
     }
 
     #[test]

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AuthError, Rejection, TokenError};
 use crate::http::Request;
 use crate::ports::{Atomic, Clock, Revocable, Store};
-use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
+use crate::store::{
+    self, ApiKeyId, ApiKeyRecord, ApiKeyUseRecord, Records, SessionId, SessionRecord, UserId,
+};
 use crate::util::secret::Secret;
 use api_key::ApiKeyFormatError;
 use jwt::Expectations;
@@ -44,13 +46,13 @@ pub enum Scheme {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The user.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The scheme of the credential.
     pub scheme: Scheme,
     /// The session of an access token (what logout revokes).
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// The API key used, if any.
-    pub api_key_id: Option<String>,
+    pub api_key_id: Option<ApiKeyId>,
     /// What the credential may do on the user's behalf, in this API's scopes.
     pub access: Access,
     /// The scopes the identity provider granted its access token (`scope` or `scp`), for the
@@ -302,7 +304,8 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
     let key = store::session_key(&claims.sid);
     let (session, revoked) = join(
         records.get::<SessionRecord>(&key),
-        auth.atomic.is_revoked(Revocable::Session(&claims.sid)),
+        auth.atomic
+            .is_revoked(Revocable::Session(claims.sid.as_str())),
     )
     .await;
     let (session, revoked) = (session?, revoked?);
@@ -346,11 +349,11 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
         ApiKeyFormatError::BadChecksum => AuthError::InvalidToken(Rejection::ApiKeyChecksum),
     })?;
     let records = Records::new(auth.store);
-    let stored_key = store::api_key_key(key_id);
+    let stored_key = store::api_key_key(&key_id);
     // The key as the edge reads it, and whether it was revoked anywhere: asked at once.
     let (record, revoked) = join(
         records.get::<ApiKeyRecord>(&stored_key),
-        auth.atomic.is_revoked(Revocable::ApiKey(key_id)),
+        auth.atomic.is_revoked(Revocable::ApiKey(key_id.as_str())),
     )
     .await;
     let (record, revoked) = (record?, revoked?);
@@ -370,7 +373,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
     // bring the revoked key back. Best effort: a failed write never fails the request.
     if auth
         .memo
-        .should_record_use(&record.id, now, LAST_USED_RESOLUTION_SECS)
+        .should_record_use(record.id.as_str(), now, LAST_USED_RESOLUTION_SECS)
     {
         let used = ApiKeyUseRecord { at: now };
         let _ = records
@@ -399,7 +402,7 @@ mod tests {
     #[test]
     fn an_api_key_without_scopes_has_none_and_a_login_has_all() {
         let principal = |access| Principal {
-            user_id: "u".into(),
+            user_id: UserId::new("u"),
             scheme: Scheme::ApiKey,
             session_id: None,
             api_key_id: None,

@@ -71,12 +71,13 @@ pub fn exchange(record: &RefreshRecord, now: i64, grace_secs: i64) -> Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{SessionId, UserId};
     use crate::testing::SeqRandom;
 
     fn record(spent_at: Option<i64>) -> RefreshRecord {
         RefreshRecord {
-            session_id: "s".into(),
-            user_id: "u".into(),
+            session_id: SessionId::new("s"),
+            user_id: UserId::new("u"),
             hash: "h".into(),
             expires_at: 1_000,
             spent_at,

@@ -5,7 +5,10 @@
 //! concurrent writers lose nothing; a user's API keys are found by listing a key prefix. Keys
 //! carry a version (`v1:`), and every value is JSON with a `"v"` field.
 
+mod ids;
 pub mod throttle;
+
+pub use ids::{ApiKeyId, SessionId, UserId};
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -17,7 +20,7 @@ use crate::ports::{PortError, Store, MIN_TTL_SECS};
 const VERSION: u64 = 1;
 
 /// `v1:user:{id}`: a user.
-pub fn user_key(user_id: &str) -> String {
+pub fn user_key(user_id: &UserId) -> String {
     format!("v1:user:{user_id}")
 }
 /// `v1:email:{email}`: the user id for a normalized email.
@@ -33,19 +36,19 @@ pub fn email_hash(email: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 /// `v1:apikey:{id}`: an API key, read once per request that presents it.
-pub fn api_key_key(key_id: &str) -> String {
+pub fn api_key_key(key_id: &ApiKeyId) -> String {
     format!("v1:apikey:{key_id}")
 }
 /// `v1:apikey-use:{id}`: when an API key was last used, kept apart from the key itself.
-pub fn api_key_use_key(key_id: &str) -> String {
+pub fn api_key_use_key(key_id: &ApiKeyId) -> String {
     format!("v1:apikey-use:{key_id}")
 }
 /// `v1:user:{user_id}:apikey:`: the prefix listing a user's API keys.
-pub fn user_api_keys_prefix(user_id: &str) -> String {
+pub fn user_api_keys_prefix(user_id: &UserId) -> String {
     format!("v1:user:{user_id}:apikey:")
 }
 /// `v1:session:{id}`: a session, i.e. a refresh-token family.
-pub fn session_key(session_id: &str) -> String {
+pub fn session_key(session_id: &SessionId) -> String {
     format!("v1:session:{session_id}")
 }
 /// `v1:refresh:{id}`: one refresh token of a family.
@@ -53,15 +56,15 @@ pub fn refresh_key(token_id: &str) -> String {
     format!("v1:refresh:{token_id}")
 }
 /// `v1:user:{user_id}:identity:{id}`: a provider identity linked to a user, listed by prefix.
-pub fn user_identity_key(user_id: &str, identity_id: &str) -> String {
+pub fn user_identity_key(user_id: &UserId, identity_id: &str) -> String {
     format!("{}{identity_id}", user_identities_prefix(user_id))
 }
 /// `v1:user:{user_id}:identity:`: the prefix listing a user's provider identities.
-pub fn user_identities_prefix(user_id: &str) -> String {
+pub fn user_identities_prefix(user_id: &UserId) -> String {
     format!("v1:user:{user_id}:identity:")
 }
 /// `v1:privkey:{user_id}`: a user's encrypted private key.
-pub fn private_key_key(user_id: &str) -> String {
+pub fn private_key_key(user_id: &UserId) -> String {
     format!("v1:privkey:{user_id}")
 }
 
@@ -69,7 +72,7 @@ pub fn private_key_key(user_id: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
     /// User id.
-    pub id: String,
+    pub id: UserId,
     /// Normalized email.
     pub email: String,
     /// Display name.
@@ -84,16 +87,16 @@ pub struct UserRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailRecord {
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// An API key, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
     /// Key id.
-    pub id: String,
+    pub id: ApiKeyId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Name given by its owner.
     pub name: String,
     /// Peppered HMAC of the whole key.
@@ -124,14 +127,14 @@ pub struct ApiKeyUseRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyIndexRecord {
     /// Key id.
-    pub key_id: String,
+    pub key_id: ApiKeyId,
 }
 
 /// A session: the family of refresh tokens that descend from one login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     /// Owner.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Set by logout or by reuse of a spent refresh token.
     pub revoked: bool,
     /// Unix seconds.
@@ -144,9 +147,9 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRecord {
     /// Its session.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Peppered HMAC of the whole token.
     pub hash: String,
     /// Unix seconds.
@@ -159,7 +162,7 @@ pub struct RefreshRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityRecord {
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// A provider identity in its user's list.

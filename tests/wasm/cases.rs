@@ -33,9 +33,9 @@ fn rust(value: &JsValue) -> Value {
 fn access_token(iss: &str, at: i64) -> String {
     let claims = AccessClaims {
         iss: iss.into(),
-        sub: "user-1".into(),
+        sub: edge_auth::store::UserId::new("user-1"),
         aud: "edge-auth".into(),
-        sid: "session-1".into(),
+        sid: edge_auth::store::SessionId::new("session-1"),
         jti: "jti-1".into(),
     };
     jwt::issue_access(

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::{Atomic, Claim, Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
-use crate::store::{self, EmailRecord, UserRecord};
+use crate::store::{self, EmailRecord, UserId, UserRecord};
 
 const USER_ID_LEN: usize = 22;
 
@@ -55,19 +55,27 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     ) -> Result<UserRecord, AuthError> {
         let now = self.clock.now();
         let user = UserRecord {
-            id: crate::util::base62::random(&self.rng, USER_ID_LEN)?,
+            id: UserId::new(crate::util::base62::random(&self.rng, USER_ID_LEN)?),
             email,
             name,
             password_hash,
             created_at: now.timestamp(),
         };
         let email_hash = store::email_hash(&user.email);
-        if self.atomic.claim_email(&email_hash, &user.id).await? == Claim::Taken {
+        if self
+            .atomic
+            .claim_email(&email_hash, user.id.as_str())
+            .await?
+            == Claim::Taken
+        {
             return Err(AuthError::Conflict("A user with this email already exists"));
         }
         if let Err(err) = self.write_user(&user, now).await {
             // Best effort: a claim that outlives a failed write would make the email unusable.
-            let _ = self.atomic.release_email(&email_hash, &user.id).await;
+            let _ = self
+                .atomic
+                .release_email(&email_hash, user.id.as_str())
+                .await;
             return Err(err);
         }
         Ok(user)

@@ -11,7 +11,7 @@ use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Revocable, Store};
-use crate::store::{self, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord};
+use crate::store::{self, ApiKeyId, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord};
 
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn list_api_keys(&self, principal: &Principal) -> Result<Response, AuthError> {
@@ -20,10 +20,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let prefix = store::user_api_keys_prefix(&principal.user_id);
         let ids = records.list(&prefix).await?;
         let lookups = ids.iter().map(|index_key| {
-            let key_id = &index_key[prefix.len()..];
+            let key_id = ApiKeyId::new(&index_key[prefix.len()..]);
             let records = &records;
             async move {
-                let (key, used) = (store::api_key_key(key_id), store::api_key_use_key(key_id));
+                let (key, used) = (store::api_key_key(&key_id), store::api_key_use_key(&key_id));
                 let (key, used) = futures_util::future::join(
                     records.get::<ApiKeyRecord>(&key),
                     records.get::<ApiKeyUseRecord>(&used),
@@ -117,7 +117,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         if key_id.len() != api_key::ID_LEN || !crate::util::base62::is_base62(key_id) {
             return Err(not_found);
         }
-        let key = store::api_key_key(key_id);
+        let key_id = ApiKeyId::new(key_id);
+        let key = store::api_key_key(&key_id);
         let record: ApiKeyRecord = records.get(&key).await?.ok_or(not_found.clone())?;
         if record.user_id != principal.user_id {
             return Err(not_found);
@@ -126,7 +127,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         // no longer authenticates at the edge either. If a delete below fails the key stays
         // revoked and the error is returned so the caller retries.
         self.atomic
-            .revoke(Revocable::ApiKey(key_id), record.expires_at)
+            .revoke(Revocable::ApiKey(key_id.as_str()), record.expires_at)
             .await?;
         records.delete(&key).await?;
         let index_key = format!(

@@ -13,7 +13,7 @@ use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
-use crate::store::{self, IdentityLinkRecord, IdentityRecord, UserRecord};
+use crate::store::{self, IdentityLinkRecord, IdentityRecord, UserId, UserRecord};
 
 use super::oauth::{
     bad, code_key, is_challenge, is_token, link_key, CodeRecord, Grant, LinkTicket, CODE_LEN,
@@ -24,7 +24,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// Links (`issuer`, `subject`) to a user: the lookup record and the user's list entry.
     pub(super) async fn attach_identity(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         issuer: &str,
         subject: &str,
         email: Option<String>,
@@ -142,7 +142,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     }
 
     /// The provider identities linked to a user.
-    pub(crate) async fn identities(&self, user_id: &str) -> Result<Vec<Identity>, AuthError> {
+    pub(crate) async fn identities(&self, user_id: &UserId) -> Result<Vec<Identity>, AuthError> {
         let records = self.records();
         let prefix = store::user_identities_prefix(user_id);
         let mut out = Vec::new();

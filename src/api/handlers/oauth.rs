@@ -31,7 +31,7 @@ use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
-use crate::store::{self, EmailRecord, IdentityRecord};
+use crate::store::{self, EmailRecord, IdentityRecord, UserId};
 
 const STATE_LEN: usize = 32;
 pub(super) const CODE_LEN: usize = 32;
@@ -62,7 +62,7 @@ struct OauthState {
     /// The app's S256 challenge: the code goes only to whoever holds its verifier.
     client_challenge: String,
     /// Set when a signed-in user links a provider identity to their account.
-    link_user_id: Option<String>,
+    link_user_id: Option<UserId>,
 }
 
 /// What a one-time code is worth.
@@ -70,10 +70,10 @@ struct OauthState {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(super) enum Grant {
     /// Sign in as this user.
-    SignIn { user_id: String },
+    SignIn { user_id: UserId },
     /// Attach this identity to this user, then sign in as them.
     Link {
-        user_id: String,
+        user_id: UserId,
         issuer: String,
         subject: String,
         email: Option<String>,
@@ -91,7 +91,7 @@ pub(super) struct CodeRecord {
 /// A one-time link ticket from `POST /oauth/link`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct LinkTicket {
-    pub(super) user_id: String,
+    pub(super) user_id: UserId,
     pub(super) challenge: String,
 }
 
@@ -229,7 +229,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         &self,
         ticket: &str,
         client_challenge: &str,
-    ) -> Result<String, AuthError> {
+    ) -> Result<UserId, AuthError> {
         let expired = || bad("Unknown or expired link ticket: start linking again");
         if !is_token(ticket, CODE_LEN) {
             return Err(expired());

@@ -9,12 +9,12 @@ use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
-use crate::store::{self, PrivateKeyRecord};
+use crate::store::{self, PrivateKeyRecord, UserId};
 
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn private_key_record(
         &self,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Option<PrivateKeyRecord>, AuthError> {
         Ok(self.records().get(&store::private_key_key(user_id)).await?)
     }
@@ -41,7 +41,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let previous = self.private_key_record(&principal.user_id).await?;
         let sealed = private_key::seal(
             &self.config.private_key_kek,
-            &principal.user_id,
+            principal.user_id.as_str(),
             &key,
             &self.rng,
         )?;

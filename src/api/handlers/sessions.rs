@@ -12,7 +12,7 @@ use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Revocable, Rotation, Store};
-use crate::store::{self, RefreshRecord, SessionRecord, StoreError};
+use crate::store::{self, RefreshRecord, SessionId, SessionRecord, StoreError, UserId};
 use crate::util::secret::Secret;
 
 const SESSION_ID_LEN: usize = 22;
@@ -30,9 +30,9 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     }
 
     /// Starts a session (a refresh-token family) for a user who has just proven who they are.
-    pub(crate) async fn start_session(&self, user_id: &str) -> Result<TokenResponse, AuthError> {
+    pub(crate) async fn start_session(&self, user_id: &UserId) -> Result<TokenResponse, AuthError> {
         let now = self.clock.now();
-        let session_id = crate::util::base62::random(&self.rng, SESSION_ID_LEN)?;
+        let session_id = SessionId::new(crate::util::base62::random(&self.rng, SESSION_ID_LEN)?);
         let session = SessionRecord {
             user_id: user_id.to_owned(),
             revoked: false,
@@ -49,7 +49,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// A new access token and refresh token for a live session.
     pub(crate) async fn issue_tokens(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         session: &SessionRecord,
     ) -> Result<TokenResponse, AuthError> {
         let minted = self.mint_tokens(session_id, session)?;
@@ -58,7 +58,11 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     }
 
     /// A new pair, not yet stored: its refresh token works only once [`Self::persist`]ed.
-    fn mint_tokens(&self, session_id: &str, session: &SessionRecord) -> Result<Minted, AuthError> {
+    fn mint_tokens(
+        &self,
+        session_id: &SessionId,
+        session: &SessionRecord,
+    ) -> Result<Minted, AuthError> {
         let now = self.clock.now();
         let refresh = session::generate(&self.rng)?;
         let record = RefreshRecord {
@@ -142,7 +146,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let rotation = self
             .atomic
             .rotate_refresh(
-                &record.session_id,
+                record.session_id.as_str(),
                 token_id,
                 now.timestamp(),
                 grace,
@@ -177,13 +181,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// (strict mode) and the error is returned so the caller retries, which is harmless.
     async fn revoke_session(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         session_key: &str,
         mut session: SessionRecord,
     ) -> Result<(), AuthError> {
         let until = Some(session.expires_at);
         self.atomic
-            .revoke(Revocable::Session(session_id), until)
+            .revoke(Revocable::Session(session_id.as_str()), until)
             .await?;
         session.revoked = true;
         let now = self.clock.now();
@@ -219,7 +223,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
                 // Not (yet) visible here: the atomic record still ends it everywhere.
                 None => {
                     let until = self.clock.now().timestamp() + self.config.refresh_ttl_secs;
-                    let session = Revocable::Session(session_id);
+                    let session = Revocable::Session(session_id.as_str());
                     self.atomic.revoke(session, Some(until)).await?;
                 }
             }

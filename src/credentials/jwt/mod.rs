@@ -16,6 +16,7 @@ pub use verify::{
     MIN_HS256_KEY_BYTES,
 };
 
+use crate::store::{SessionId, UserId};
 use chrono::{DateTime, TimeDelta, Utc};
 use jwt_compact::alg::Ed25519;
 use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions};
@@ -33,11 +34,11 @@ pub struct AccessClaims {
     /// Issuer: our base URL.
     pub iss: String,
     /// Subject: the user id.
-    pub sub: String,
+    pub sub: UserId,
     /// Audience.
     pub aud: String,
     /// Session (refresh-token family) id: logging out or a reused refresh token revokes it.
-    pub sid: String,
+    pub sid: SessionId,
     /// Token id.
     pub jti: String,
 }

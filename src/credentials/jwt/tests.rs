@@ -18,9 +18,9 @@ fn now() -> DateTime<Utc> {
 fn claims() -> AccessClaims {
     AccessClaims {
         iss: ISS.into(),
-        sub: "user-1".into(),
+        sub: UserId::new("user-1"),
         aud: AUD.into(),
-        sid: "session-1".into(),
+        sid: SessionId::new("session-1"),
         jti: "token-1".into(),
     }
 }

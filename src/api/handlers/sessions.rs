@@ -111,30 +111,13 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
 
     pub(crate) async fn refresh(&self, req: &Request) -> Result<Response, AuthError> {
         let presented = RefreshRequest::parse(req)?.refresh_token;
-
-        let invalid = AuthError::InvalidToken(Rejection::InvalidRefreshToken);
-        let token_id = session::parse(&presented).ok_or(invalid.clone())?;
-        let records = self.records();
-        let token_key = store::refresh_key(token_id);
-        let mut record: RefreshRecord = records.get(&token_key).await?.ok_or(invalid.clone())?;
-        if !api_key::secret_matches(&self.config.pepper, &presented, &record.hash) {
-            return Err(invalid);
-        }
+        let (token_id, record, session) = self.presented_refresh(&presented).await?;
         let session_key = store::session_key(&record.session_id);
-        let session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
         let now = self.clock.now();
-        if session.revoked {
-            return Err(AuthError::InvalidToken(Rejection::SessionEnded));
-        }
         let grace = self.config.refresh_grace_secs;
         let first = match session::exchange(&record, now.timestamp(), grace) {
             Exchange::Expired => return Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
-            Exchange::Reuse => {
-                return self
-                    .revoke_session(&record.session_id, &session_key, session)
-                    .await
-                    .and(Err(AuthError::InvalidToken(Rejection::RefreshReused)));
-            }
+            Exchange::Reuse => return self.end_reused(&record, &session_key, session).await,
             Exchange::Rotate => true,
             Exchange::WithinGrace => false,
         };
@@ -154,25 +137,94 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
                 session.expires_at - now.timestamp(),
             )
             .await?;
-        match rotation {
+        let tokens = match rotation {
             Rotation::Won => {
                 self.persist(&minted).await?;
-                if first {
-                    record.spent_at = Some(now.timestamp());
-                    records
-                        .put(&token_key, &record, Some(record.expires_at), now)
-                        .await?;
-                }
-                Ok(Self::token_response(&minted.tokens))
+                minted.tokens
             }
-            Rotation::Again(chosen) => Ok(Self::token_response(&self.open_pair(&aad, &chosen)?)),
-            // The session's record revoked it as it saw the reuse; the store follows.
-            Rotation::Reused => self
-                .revoke_session(&record.session_id, &session_key, session)
-                .await
-                .and(Err(AuthError::InvalidToken(Rejection::RefreshReused))),
-            Rotation::Revoked => Err(AuthError::InvalidToken(Rejection::SessionEnded)),
+            Rotation::Again(chosen) => {
+                let tokens = self.open_pair(&aad, &chosen)?;
+                self.keep_successor(&record, &tokens).await?;
+                tokens
+            }
+            Rotation::Reused => return self.end_reused(&record, &session_key, session).await,
+            Rotation::Revoked => return Err(AuthError::InvalidToken(Rejection::SessionEnded)),
+        };
+        if first {
+            self.mark_spent(token_id, record).await?;
         }
+        Ok(Self::token_response(&tokens))
+    }
+
+    /// The presented refresh token's id, record and live session; 401 for anything else.
+    async fn presented_refresh<'t>(
+        &self,
+        presented: &'t str,
+    ) -> Result<(&'t str, RefreshRecord, SessionRecord), AuthError> {
+        let invalid = AuthError::InvalidToken(Rejection::InvalidRefreshToken);
+        let token_id = session::parse(presented).ok_or(invalid.clone())?;
+        let records = self.records();
+        let key = store::refresh_key(token_id);
+        let record: RefreshRecord = records.get(&key).await?.ok_or(invalid.clone())?;
+        if !api_key::secret_matches(&self.config.pepper, presented, &record.hash) {
+            return Err(invalid);
+        }
+        let session_key = store::session_key(&record.session_id);
+        let session: SessionRecord = records.get(&session_key).await?.ok_or(invalid)?;
+        if session.revoked {
+            return Err(AuthError::InvalidToken(Rejection::SessionEnded));
+        }
+        Ok((token_id, record, session))
+    }
+
+    /// Records in the store that the presented token is spent (its successor is chosen).
+    async fn mark_spent(&self, token_id: &str, mut record: RefreshRecord) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        record.spent_at = Some(now.timestamp());
+        let key = store::refresh_key(token_id);
+        self.records()
+            .put(&key, &record, Some(record.expires_at), now)
+            .await?;
+        Ok(())
+    }
+
+    /// The successor chosen earlier is stored, if the write after its choice failed: the
+    /// retry that gets it back must get a refresh token that works. Never overwrites it (it
+    /// may have been spent since).
+    async fn keep_successor(
+        &self,
+        spent: &RefreshRecord,
+        tokens: &TokenResponse,
+    ) -> Result<(), AuthError> {
+        let broken = || AuthError::Internal("kept token pair: not a refresh token".into());
+        let id = session::parse(&tokens.refresh_token).ok_or_else(broken)?;
+        let key = store::refresh_key(id);
+        let records = self.records();
+        if records.get::<RefreshRecord>(&key).await?.is_some() {
+            return Ok(());
+        }
+        let record = RefreshRecord {
+            hash: api_key::hash_secret(&self.config.pepper, &tokens.refresh_token),
+            spent_at: None,
+            ..spent.clone()
+        };
+        let now = self.clock.now();
+        records
+            .put(&key, &record, Some(record.expires_at), now)
+            .await?;
+        Ok(())
+    }
+
+    /// A reused refresh token ends its whole session: 401 either way.
+    async fn end_reused(
+        &self,
+        record: &RefreshRecord,
+        session_key: &str,
+        session: SessionRecord,
+    ) -> Result<Response, AuthError> {
+        self.revoke_session(&record.session_id, session_key, session)
+            .await?;
+        Err(AuthError::InvalidToken(Rejection::RefreshReused))
     }
 
     /// Ends a session (logout, or a reused refresh token): first in its atomic record, which

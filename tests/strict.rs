@@ -1,8 +1,8 @@
-//! Revocation in strict mode: logout, reuse detection and API-key revocation hold at once,
+//! Strict consistency: revocation (logout, reuse detection, API-key revocation) holds at once,
 //! even where the store (KV, cached at the edge for up to a minute) still shows the old
-//! record, and even when the store write after the revocation fails. Another location is
-//! modelled by writing the store's earlier records back: the atomic records are shared, as a
-//! Durable Object is, and the store is what that location would read.
+//! record; and when the store write after an atomic commit fails, nothing is lost. Another
+//! location is modelled by writing the store's earlier records back: the atomic records are
+//! shared, as a Durable Object is, and the store is what that location would read.
 mod common;
 
 use common::*;
@@ -182,4 +182,22 @@ fn a_key_revocation_whose_store_delete_fails_still_holds_and_can_be_retried() {
     let listed = send(&app, "GET", "/api-keys", &access).json_body();
     assert_eq!(listed["keys"], json!([]));
     assert_eq!(send(&app, "GET", "/me", key).status, 401);
+}
+
+#[test]
+fn a_refresh_whose_store_write_fails_after_the_rotation_can_be_retried() {
+    let app = location(MemoryAtomic::default());
+    let (_, first) = sign_in(&app);
+    // The session's record has chosen the successor; the store then refuses to keep it.
+    app.store.refuse("v1:refresh:");
+    assert_eq!(refresh(&app, &first).status, 500);
+    app.store.refuse(NOTHING);
+    // The client's retry, within the grace window, gets that successor, and it works.
+    let retried = refresh(&app, &first);
+    assert_eq!(retried.status, 200, "{:?}", retried.json_body());
+    let successor = retried.json_body()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(refresh(&app, &successor).status, 200);
 }

@@ -37,6 +37,10 @@ export default defineConfig({
           // A spent refresh token is a reuse at once (the grace window is
           // covered by the native Rust tests).
           REFRESH_REUSE_GRACE_SECS: "0",
+          // The strict mode (every request asks the Durable Objects about revocation), so
+          // the revocation races run against it; smoke, browser and provider suites run
+          // wrangler.toml's default (edge).
+          CONSISTENCY: "strict",
         },
       },
     }),

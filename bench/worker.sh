@@ -3,13 +3,13 @@
 # (argon2id at the configured strength dominates it) and one protected request. Local KV
 # reads are sub-millisecond, so the wall time per request approximates its CPU time.
 # Also prints the Worker's .wasm size, raw and gzip, and what CONSISTENCY=strict costs against
-# edge (bench/consistency.mjs, on a second instance with CONSISTENCY=edge).
+# edge (bench/consistency.mjs, on a second instance with CONSISTENCY=strict).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/wrangler.sh
-start_wrangler "${BENCH_EDGE_PORT:-8797}" --var CONSISTENCY:edge
-edge_base=$base
-start_wrangler "${BENCH_PORT:-8798}"
+start_wrangler "${BENCH_STRICT_PORT:-8797}" --var CONSISTENCY:strict
+strict_base=$base
+start_wrangler "${BENCH_PORT:-8798}" # wrangler.toml's default: edge
 
 email="bench-$RANDOM@example.com"
 curl -fsS -o /dev/null -X POST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
@@ -33,7 +33,7 @@ echo "login (argon2id m=$(sed -n 's/^ARGON2_MEMORY_KIB = "\(.*\)"/\1/p' wrangler
 echo "GET /me with a JWT: median ${me_ms} ms"
 echo "worker wasm: ${raw} bytes raw, ${gz} bytes gzip"
 echo "==> CONSISTENCY=strict against edge"
-node bench/consistency.mjs "$base" "$edge_base" | tee "$state/consistency"
+node bench/consistency.mjs "$strict_base" "$base" | tee "$state/consistency"
 printf '{"login_ms": %s, "protected_request_ms": %s, "worker_wasm_bytes": %s, "worker_wasm_gzip_bytes": %s}\n' \
   "$login_ms" "$me_ms" "$raw" "$gz" >"$state/worker.json"
 node -e '

@@ -39,29 +39,31 @@ pub struct Config {
     pub pepper: Secret<Vec<u8>>,
     /// How many logins, registrations and sign-in starts are allowed (see [`crate::store::throttle`]).
     pub limits: crate::store::throttle::Limits,
-    /// Whether the operations KV cannot make safe go through the atomic port (`CONSISTENCY`).
+    /// Whether every authenticated request asks if its credential was revoked (`CONSISTENCY`).
     pub consistency: Consistency,
 }
 
-/// `CONSISTENCY`: where the writes that must happen once, and revocation, are decided.
+/// `CONSISTENCY`: how an authenticated request learns of a revocation. Either way, what must
+/// happen once (one account per email, one successor per refresh token, exact throttles,
+/// single-use codes, revocation itself) is decided by the [`crate::ports::Atomic`] port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Consistency {
-    /// `strict` (the default): through the [`crate::ports::Atomic`] port (on the Worker, Durable
-    /// Objects): one account per email, one successor per refresh token, exact throttles,
-    /// single-use codes, and every authenticated request asks whether its session or API key
-    /// was revoked, so logout and revocation hold everywhere at once.
+    /// `edge` (the default): requests read the session or key record from KV at the edge, so a
+    /// logout or key revocation reaches other locations as KV does, within about 60 s. Refresh
+    /// tokens are refused everywhere at once (their rotation asks the session's atomic record).
     #[default]
-    Strict,
-    /// `edge`: KV only, read at the edge, with KV's windows (a revocation reaches other
-    /// locations within about 60 s; see SECURITY.md). No Durable Object is called.
     Edge,
+    /// `strict`: every request with our JWT or an API key also asks the atomic port (on the
+    /// Worker, the session's or key's Durable Object) whether it was revoked: logout and
+    /// revocation hold everywhere at once, for one object call per request.
+    Strict,
 }
 
 impl Consistency {
     fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         match lookup("CONSISTENCY").as_deref().map(str::trim) {
-            None | Some("" | "strict") => Ok(Self::Strict),
-            Some("edge") => Ok(Self::Edge),
+            None | Some("" | "edge") => Ok(Self::Edge),
+            Some("strict") => Ok(Self::Strict),
             Some(_) => Err(ConfigError("CONSISTENCY must be strict or edge".into())),
         }
     }
@@ -155,6 +157,7 @@ impl Config {
             access_ttl_secs: self.access_ttl_secs,
             pepper: &self.pepper,
             oidc: self.oidc.as_ref(),
+            revocation_at_once: self.consistency == Consistency::Strict,
         }
     }
 
@@ -188,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn consistency_is_strict_unless_edge_is_asked_for() {
+    fn consistency_is_edge_unless_strict_is_asked_for() {
         let with = |value: Option<&str>| {
             let mut vars = vars();
             if let Some(value) = value {
@@ -196,9 +199,9 @@ mod tests {
             }
             Config::from_lookup(|k| vars.get(k).cloned()).map(|c| c.consistency)
         };
-        assert_eq!(with(None), Ok(Consistency::Strict));
-        assert_eq!(with(Some("strict")), Ok(Consistency::Strict));
-        assert_eq!(with(Some(" edge ")), Ok(Consistency::Edge));
+        assert_eq!(with(None), Ok(Consistency::Edge));
+        assert_eq!(with(Some("edge")), Ok(Consistency::Edge));
+        assert_eq!(with(Some(" strict ")), Ok(Consistency::Strict));
         let err = with(Some("eventual")).unwrap_err();
         assert!(err.0.contains("CONSISTENCY"), "{err}");
     }

@@ -160,6 +160,9 @@ pub struct CredentialSettings<'a> {
     pub pepper: &'a Secret<Vec<u8>>,
     /// The external OpenID provider, if one is configured.
     pub oidc: Option<&'a OidcConfig>,
+    /// Whether each request asks the atomic port if its session or key was revoked
+    /// (`CONSISTENCY=strict`), or trusts the store's record (`edge`).
+    pub revocation_at_once: bool,
 }
 
 impl<'a> CredentialSettings<'a> {
@@ -188,8 +191,7 @@ pub struct Authenticator<'a, S, C, P, A> {
     pub clock: &'a C,
     /// The identity provider (its JWKS and signature checks).
     pub provider: &'a P,
-    /// Where revocation is decided at once (`CONSISTENCY=strict`); `EdgeOnly` leaves it to
-    /// the store's records.
+    /// Where revocation is decided, asked when `settings.revocation_at_once`.
     pub atomic: &'a A,
     /// The isolate's memory (provider documents, key use).
     pub memo: &'a Memo,
@@ -300,12 +302,11 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
     .map_err(|err| AuthError::InvalidToken(Rejection::Token(err)))?;
     let claims = verified.claims;
     let records = Records::new(auth.store);
-    // The session as the edge reads it, and whether it was revoked anywhere: asked at once.
+    // The session as the edge reads it, and (strict) whether it was revoked anywhere: at once.
     let key = store::session_key(&claims.sid);
     let (session, revoked) = join(
         records.get::<SessionRecord>(&key),
-        auth.atomic
-            .is_revoked(Revocable::Session(claims.sid.as_str())),
+        revoked(auth, Revocable::Session(claims.sid.as_str())),
     )
     .await;
     let (session, revoked) = (session?, revoked?);
@@ -336,6 +337,18 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
     }
 }
 
+/// Whether `what` was revoked, in strict mode; in edge mode the store's record decides.
+async fn revoked<S, C, P, A: Atomic>(
+    auth: &Authenticator<'_, S, C, P, A>,
+    what: Revocable<'_>,
+) -> Result<bool, crate::ports::PortError> {
+    if auth.settings.revocation_at_once {
+        auth.atomic.is_revoked(what).await
+    } else {
+        Ok(false)
+    }
+}
+
 /// `last_used_at` is written at most this often, to spare KV's one write per second per key.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
@@ -350,10 +363,10 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
     })?;
     let records = Records::new(auth.store);
     let stored_key = store::api_key_key(&key_id);
-    // The key as the edge reads it, and whether it was revoked anywhere: asked at once.
+    // The key as the edge reads it, and (strict) whether it was revoked anywhere: at once.
     let (record, revoked) = join(
         records.get::<ApiKeyRecord>(&stored_key),
-        auth.atomic.is_revoked(Revocable::ApiKey(key_id.as_str())),
+        revoked(auth, Revocable::ApiKey(key_id.as_str())),
     )
     .await;
     let (record, revoked) = (record?, revoked?);

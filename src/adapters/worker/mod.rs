@@ -196,30 +196,25 @@ pub fn config(env: &Env) -> Result<Config, AuthError> {
 /// The auth service over this Worker's KV namespace and configuration.
 pub fn app(
     env: &Env,
-) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, Option<DurableAtomic>>, AuthError> {
+) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, DurableAtomic>, AuthError> {
     let config = config(env)?;
     Ok(App {
         store: kv_store(env)?,
         clock: DateClock,
         rng: OsRandom,
         provider: FetchProvider,
-        atomic: atomic(env, &config)?,
+        atomic: durable_objects(env)?,
         memo: MEMO.with(Rc::clone),
         config,
     })
 }
 
-/// The Durable Objects of `CONSISTENCY=strict`, or none (`edge`: KV only).
-fn atomic(env: &Env, config: &Config) -> Result<Option<DurableAtomic>, AuthError> {
-    if config.consistency == Consistency::Edge {
-        return Ok(None);
-    }
+/// The `ATOMIC` Durable Objects: what must happen once, and revocation.
+fn durable_objects(env: &Env) -> Result<DurableAtomic, AuthError> {
     let namespace = env.durable_object(ATOMIC_BINDING).map_err(|err| {
-        AuthError::Internal(format!(
-            "CONSISTENCY=strict needs the Durable Object binding {ATOMIC_BINDING}: {err}"
-        ))
+        AuthError::Internal(format!("Durable Object binding {ATOMIC_BINDING}: {err}"))
     })?;
-    Ok(Some(DurableAtomic(namespace)))
+    Ok(DurableAtomic(namespace))
 }
 
 /// The `AUTH_KV` namespace as the core's store.
@@ -348,7 +343,11 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
     // Only what authenticating reads: the KV binding, the configuration and, in strict mode,
     // the auth Worker's Durable Objects (bound with `script_name`), which know what is revoked.
     let (store, memo, config) = (kv_store(env)?, MEMO.with(Rc::clone), config(env)?);
-    let atomic = atomic(env, &config)?;
+    // Only strict mode asks the objects; an edge-mode embedder needs no binding for them.
+    let atomic = match config.consistency {
+        Consistency::Strict => Some(durable_objects(env)?),
+        Consistency::Edge => None,
+    };
     let authenticator = Authenticator {
         store: &store,
         clock: &DateClock,

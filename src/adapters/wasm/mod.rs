@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::credentials::api_key;
 use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
+use crate::error::FieldError;
 
 mod client;
 
@@ -22,14 +23,13 @@ pub use client::AuthClient;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-// The API's response types (User, Me, Identity, TokenResponse, ApiKeySummary, ...) and the
-// options types are generated from the Rust types (tsify); these are the rest.
+// The API's response types (User, Me, Identity, TokenResponse, ApiKeySummary, ...), the
+// options types, `TokenErrorCode` (from `TokenError`) and `ValidationIssue` (from
+// `FieldError`) are generated from the Rust types (tsify); these are the rest.
 export interface RegisterInput { email: string; password: string; name?: string; }
 export interface LoginInput { email: string; password: string; }
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
-/** FastAPI's validation error entry (HTTP 422). */
-export interface ValidationIssue { loc: (string | number)[]; msg: string; type: string; }
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
 export interface AuthApiError extends Error {
   name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
@@ -44,14 +44,14 @@ export interface JwtClaims {
   jti?: string; sid?: string; [claim: string]: unknown;
 }
 export interface DecodedJwt { header: JwtHeader; claims: JwtClaims; }
-export type TokenErrorCode =
-  | "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "wrong_type"
-  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks"
-  | "wrong_nonce" | "missing_scope";
 /** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
 export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
 export type CredentialKind = "api_key" | "jwt" | "unknown";
 "#;
+
+/// FastAPI's validation error entry (HTTP 422): an entry of `AuthApiError.detail`.
+#[tsify_next::declare]
+pub type ValidationIssue = FieldError;
 
 // ------------------------------------------------------------------ JS values and errors
 

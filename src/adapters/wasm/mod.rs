@@ -24,10 +24,8 @@ pub use client::AuthClient;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 // The API's response types (User, Me, Identity, TokenResponse, ApiKeySummary, ...), the
-// options types, `TokenErrorCode` (from `TokenError`) and `ValidationIssue` (from
+// options and input types, `TokenErrorCode` (from `TokenError`) and `ValidationIssue` (from
 // `FieldError`) are generated from the Rust types (tsify); these are the rest.
-export interface RegisterInput { email: string; password: string; name?: string; }
-export interface LoginInput { email: string; password: string; }
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */

@@ -4,12 +4,19 @@
 // from the API silently.
 import init, {
   AuthClient,
+  classifyCredential,
+  decodeJwtUnverified,
+  JwtVerifier,
   verifyJwt,
   type ApiKeyCreated,
   type ApiKeySummary,
   type AuthApiError,
   type AuthClientOptions,
+  type CredentialKind,
+  type DecodedJwt,
   type Identity,
+  type JwtAlgorithm,
+  type JwtClaims,
   type LoginInput,
   type Me,
   type PrivateKeyStatus,
@@ -75,4 +82,17 @@ export function inputsAndErrors(err: unknown): string[] {
   const unknown: TokenErrorCode = "token_expired";
   out.push(code, ...known, unknown);
   return out;
+}
+
+export function offline(token: string): string[] {
+  const kind: CredentialKind = classifyCredential(token);
+  const decoded: DecodedJwt = decodeJwtUnverified(token);
+  const alg: string = decoded.header.alg;
+  const aud: string | string[] | undefined = decoded.claims.aud;
+  const algorithms: JwtAlgorithm[] = ["EdDSA", "HS256"];
+  // @ts-expect-error: the package does not verify RS256.
+  const rsa: JwtAlgorithm = "RS256";
+  const verifier = new JwtVerifier({ keys: [{ kty: "oct", k: "c2VjcmV0" }] }, { algorithms });
+  const claims: JwtClaims = verifier.verify(token);
+  return [kind, alg, String(aud), rsa, String(claims.exp)];
 }

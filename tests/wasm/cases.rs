@@ -297,6 +297,24 @@ fn an_absurd_leeway_is_a_type_error_up_front() {
     assert!(JwtVerifier::new(jwks(), options(json!({ "leewaySecs": 86_400 }))).is_ok());
 }
 
+/// `VerifyOptions.algorithms` is read as the package's `JwtAlgorithm` type: anything else is a
+/// TypeError up front that names what is supported.
+#[wasm_bindgen_test]
+fn an_algorithm_the_package_does_not_verify_is_a_type_error() {
+    for algorithms in [json!(["RS256"]), json!(["EdDSA", "none"]), json!(["eddsa"])] {
+        let Err(err) = JwtVerifier::new(jwks(), options(json!({ "algorithms": algorithms })))
+        else {
+            panic!("{algorithms} was accepted");
+        };
+        assert!(err.is_instance_of::<js_sys::TypeError>(), "{err:?}");
+        let message = js_sys::Error::from(err).message().as_string().unwrap();
+        assert!(
+            message.contains("EdDSA") && message.contains("HS256"),
+            "{message}"
+        );
+    }
+}
+
 /// `register` and `login` read their input as `RegisterInput` / `LoginInput`: a value of the
 /// wrong type fails before any request (port 1 would be a network error, status 0 too).
 #[wasm_bindgen_test]

@@ -8,6 +8,7 @@ use crate::ports::PortError;
 /// One part of a validation error's location, as FastAPI reports it: `["body", "email"]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema), schemars(inline))]
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 #[serde(untagged)]
 pub enum Loc {
     /// A field name, or `body`/`query`/`path`.
@@ -23,6 +24,8 @@ pub enum Loc {
     derive(schemars::JsonSchema),
     schemars(rename = "ValidationError")
 )]
+// The npm package declares it as `ValidationIssue` (an alias, in `adapters::wasm`).
+#[cfg_attr(feature = "wasm", derive(tsify_next::Tsify))]
 pub struct FieldError {
     /// Where the error is.
     pub loc: Vec<Loc>,
@@ -77,7 +80,17 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Why a token was refused. The messages are safe to send to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Serialized, and in the npm package's `TokenErrorCode` type (generated from this enum), a
+/// variant is its `code()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "wasm",
+    derive(tsify_next::Tsify),
+    tsify(type_suffix = "Code")
+)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TokenError {
     /// Not three base64url parts of JSON.
@@ -128,7 +141,7 @@ impl TokenError {
         }
     }
 
-    /// A stable, machine-readable code (`expired`, `bad_signature`, ...).
+    /// A stable, machine-readable code (`expired`, `bad_signature`, ...): the serde name.
     pub fn code(self) -> &'static str {
         match self {
             Self::Malformed => "malformed",
@@ -408,6 +421,43 @@ mod tests {
             "{header}"
         );
         assert_eq!(response.json_body()["detail"], "token expired");
+    }
+
+    /// `code()` is what the package throws; the serde names are what its `TokenErrorCode`
+    /// type lists. The schema lists every variant, so a variant missing from `ALL` fails too.
+    #[test]
+    fn token_error_codes_are_the_serde_names() {
+        use TokenError::*;
+        const ALL: [TokenError; 13] = [
+            Malformed,
+            UnsupportedAlgorithm,
+            UnknownKey,
+            BadSignature,
+            WrongType,
+            MissingExpiry,
+            Expired,
+            NotYetValid,
+            WrongIssuer,
+            WrongAudience,
+            InvalidJwks,
+            WrongNonce,
+            MissingScope,
+        ];
+        for err in ALL {
+            assert_eq!(serde_json::to_value(err).unwrap(), json!(err.code()));
+        }
+        let schema = serde_json::to_value(schemars::schema_for!(TokenError)).unwrap();
+        // Documented variants come out as `oneOf` a `const` each.
+        let mut names: Vec<&str> = schema["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a oneOf of strings: {schema}"))
+            .iter()
+            .map(|variant| variant["const"].as_str().unwrap())
+            .collect();
+        let mut codes: Vec<&str> = ALL.iter().map(|err| err.code()).collect();
+        names.sort_unstable();
+        codes.sort_unstable();
+        assert_eq!(names, codes);
     }
 
     #[test]

@@ -4,16 +4,29 @@
 // from the API silently.
 import init, {
   AuthClient,
+  classifyCredential,
+  decodeJwtUnverified,
+  JwtVerifier,
   verifyJwt,
   type ApiKeyCreated,
   type ApiKeySummary,
+  type AuthApiError,
   type AuthClientOptions,
+  type CredentialKind,
+  type DecodedJwt,
   type Identity,
+  type JwtAlgorithm,
+  type JwtClaims,
+  type LoginInput,
   type Me,
   type PrivateKeyStatus,
+  type RegisterInput,
   type Scheme,
+  type TokenError,
+  type TokenErrorCode,
   type TokenResponse,
   type User,
+  type ValidationIssue,
   type VerifyOptions,
 } from "../../pkg/web/edge_auth.js";
 
@@ -42,4 +55,44 @@ export async function everything(): Promise<string[]> {
   const done: boolean = await auth.completeProviderSignIn("#code=x");
   return [bearer, String(seconds), scheme, String(name), linkedAt, String(identityEmail), String(lastUsed),
     String(expires), String(hasKey), String(claims.sub), String(done), created.key];
+}
+
+// Generated from the Rust types too: the client's inputs, the error codes, the 422 entries.
+export function inputsAndErrors(err: unknown): string[] {
+  const signUp: RegisterInput = { email: "a@example.com", password: "long enough" };
+  const named: RegisterInput = { ...signUp, name: "Ada" };
+  const login: LoginInput = { email: named.email, password: named.password };
+  // @ts-expect-error: the password is required.
+  const noPassword: LoginInput = { email: "a@example.com" };
+  const out: string[] = [login.email, String(named.name), String(noPassword)];
+  const apiError = err as AuthApiError;
+  if (Array.isArray(apiError.detail)) {
+    const issues: ValidationIssue[] = apiError.detail;
+    for (const issue of issues) {
+      const where: (string | number)[] = issue.loc;
+      out.push(`${where.join(".")}: ${issue.msg} (${issue.type})`);
+    }
+  } else {
+    out.push(`${apiError.status} ${apiError.detail}`);
+  }
+  const tokenError = err as TokenError;
+  const code: TokenErrorCode = tokenError.code;
+  const known: TokenErrorCode[] = ["expired", "wrong_nonce", "missing_scope", "invalid_jwks"];
+  // @ts-expect-error: not a code the package throws.
+  const unknown: TokenErrorCode = "token_expired";
+  out.push(code, ...known, unknown);
+  return out;
+}
+
+export function offline(token: string): string[] {
+  const kind: CredentialKind = classifyCredential(token);
+  const decoded: DecodedJwt = decodeJwtUnverified(token);
+  const alg: string = decoded.header.alg;
+  const aud: string | string[] | undefined = decoded.claims.aud;
+  const algorithms: JwtAlgorithm[] = ["EdDSA", "HS256"];
+  // @ts-expect-error: the package does not verify RS256.
+  const rsa: JwtAlgorithm = "RS256";
+  const verifier = new JwtVerifier({ keys: [{ kty: "oct", k: "c2VjcmV0" }] }, { algorithms });
+  const claims: JwtClaims = verifier.verify(token);
+  return [kind, alg, String(aud), rsa, String(claims.exp)];
 }

@@ -296,3 +296,46 @@ fn an_absurd_leeway_is_a_type_error_up_front() {
     }
     assert!(JwtVerifier::new(jwks(), options(json!({ "leewaySecs": 86_400 }))).is_ok());
 }
+
+/// `VerifyOptions.algorithms` is read as the package's `JwtAlgorithm` type: anything else is a
+/// TypeError up front that names what is supported.
+#[wasm_bindgen_test]
+fn an_algorithm_the_package_does_not_verify_is_a_type_error() {
+    for algorithms in [json!(["RS256"]), json!(["EdDSA", "none"]), json!(["eddsa"])] {
+        let Err(err) = JwtVerifier::new(jwks(), options(json!({ "algorithms": algorithms })))
+        else {
+            panic!("{algorithms} was accepted");
+        };
+        assert!(err.is_instance_of::<js_sys::TypeError>(), "{err:?}");
+        let message = js_sys::Error::from(err).message().as_string().unwrap();
+        assert!(
+            message.contains("EdDSA") && message.contains("HS256"),
+            "{message}"
+        );
+    }
+}
+
+/// `register` and `login` read their input as `RegisterInput` / `LoginInput`: a value of the
+/// wrong type fails before any request (port 1 would be a network error, status 0 too).
+#[wasm_bindgen_test]
+async fn client_inputs_of_the_wrong_type_fail_before_any_request() {
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    let calls = [
+        (
+            "register",
+            client.register(js(&json!({"email": "a@b.co", "password": 8}))),
+        ),
+        ("login", client.login(JsValue::from_str("a@b.co"))),
+    ];
+    for (name, call) in calls {
+        let err = wasm_bindgen_futures::JsFuture::from(call)
+            .await
+            .unwrap_err();
+        assert_eq!(Reflect::get(&err, &"status".into()).unwrap(), 0);
+        let message = js_sys::Error::from(err).message().as_string().unwrap();
+        assert!(
+            message.starts_with(&format!("{name}: input must be {{ email, password")),
+            "{message}"
+        );
+    }
+}

@@ -9,49 +9,97 @@ use base64::Engine as _;
 use js_sys::Reflect;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::credentials::api_key;
 use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
+use crate::error::FieldError;
 
 mod client;
 
 pub use client::AuthClient;
 
+// Every other type of the package's .d.ts is generated from a Rust type (tsify): the API's
+// responses (User, Me, TokenResponse, ...), the options and inputs, `TokenErrorCode` (from
+// `TokenError`), `ValidationIssue` (from `FieldError`), `JwtAlgorithm`, `CredentialKind` and
+// `DecodedJwt`. What is written by hand here has no Rust type to come from:
+// - the two errors are JS `Error` objects built property by property (`error` below); tsify
+//   cannot declare an interface that `extends Error`;
+// - `PrivateKeyInput` is the argument `setPrivateKey` passes through to the API unread;
+// - `Jwk`, `Jwks`, `JwtHeader`, `JwtClaims` are JOSE's shapes (RFC 7517, 7515, 7519), open to
+//   any member: the Rust code reads them as JSON values member by member, on purpose, so
+//   that unknown members and odd values are judged by the verifier, not refused by a parser.
+//   A Rust struct written only to emit them would be this same list in another syntax, and
+//   tsify cannot emit an index signature (a flattened map becomes `& Record<string, Value>`,
+//   a `Value` it does not declare).
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-// The API's response types (User, Me, Identity, TokenResponse, ApiKeySummary, ...) and the
-// options types are generated from the Rust types (tsify); these are the rest.
-export interface RegisterInput { email: string; password: string; name?: string; }
-export interface LoginInput { email: string; password: string; }
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
-/** FastAPI's validation error entry (HTTP 422). */
-export interface ValidationIssue { loc: (string | number)[]; msg: string; type: string; }
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
 export interface AuthApiError extends Error {
   name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
 }
+/** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
+export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
 
 export interface Jwk { kty: string; kid?: string; alg?: string; use?: string; crv?: string; x?: string; k?: string; d?: string; [member: string]: unknown; }
 export interface Jwks { keys: Jwk[]; }
-export type JwtAlgorithm = "EdDSA" | "HS256";
 export interface JwtHeader { alg: string; typ?: string; kid?: string; [member: string]: unknown; }
 export interface JwtClaims {
   iss?: string; sub?: string; aud?: string | string[]; exp?: number; nbf?: number; iat?: number;
   jti?: string; sid?: string; [claim: string]: unknown;
 }
-export interface DecodedJwt { header: JwtHeader; claims: JwtClaims; }
-export type TokenErrorCode =
-  | "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "wrong_type"
-  | "missing_expiry" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "invalid_jwks"
-  | "wrong_nonce" | "missing_scope";
-/** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
-export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
-export type CredentialKind = "api_key" | "jwt" | "unknown";
 "#;
+
+/// FastAPI's validation error entry (HTTP 422): an entry of `AuthApiError.detail`.
+#[tsify_next::declare]
+pub type ValidationIssue = FieldError;
+
+/// A JWS algorithm the package verifies: what `VerifyOptions.algorithms` accepts.
+#[derive(Debug, Clone, Copy, Deserialize, Tsify)]
+enum JwtAlgorithm {
+    /// Ed25519.
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+    /// HMAC-SHA256, with an `oct` key.
+    #[serde(rename = "HS256")]
+    Hs256,
+}
+
+impl From<JwtAlgorithm> for Alg {
+    fn from(alg: JwtAlgorithm) -> Self {
+        match alg {
+            JwtAlgorithm::EdDsa => Alg::EdDsa,
+            JwtAlgorithm::Hs256 => Alg::Hs256,
+        }
+    }
+}
+
+/// What kind of credential a string is, by its form alone (`classifyCredential`).
+#[derive(Debug, Clone, Copy, Serialize, Tsify)]
+#[serde(rename_all = "snake_case")]
+enum CredentialKind {
+    /// An `sk-` API key with a valid checksum.
+    ApiKey,
+    /// Three dot-separated base64url parts.
+    Jwt,
+    /// Neither.
+    Unknown,
+}
+
+/// A JWT's header and claims as sent, not verified (`decodeJwtUnverified`).
+#[derive(Debug, Serialize, Tsify)]
+struct DecodedJwt {
+    /// The JOSE header.
+    #[tsify(type = "JwtHeader")]
+    header: Value,
+    /// The claims set.
+    #[tsify(type = "JwtClaims")]
+    claims: Value,
+}
 
 // ------------------------------------------------------------------ JS values and errors
 
@@ -112,9 +160,10 @@ pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
             _ => Err(malformed()),
         }
     };
-    Ok(to_js(
-        &json!({ "header": part(header)?, "claims": part(claims)? }),
-    ))
+    Ok(to_js(&DecodedJwt {
+        header: part(header)?,
+        claims: part(claims)?,
+    }))
 }
 
 /// What `verifyJwt` / `JwtVerifier` check besides the signature.
@@ -128,8 +177,8 @@ struct VerifyOptions {
     #[tsify(optional)]
     audience: Option<String>,
     /// Allow-list; default ["EdDSA"]. The token's `alg` must be on it.
-    #[tsify(optional, type = "JwtAlgorithm[]")]
-    algorithms: Option<Vec<String>>,
+    #[tsify(optional)]
+    algorithms: Option<Vec<JwtAlgorithm>>,
     /// Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30.
     #[tsify(optional)]
     leeway_secs: Option<i64>,
@@ -168,16 +217,7 @@ impl JwtVerifier {
         let options: VerifyOptions = from_js(options, "options")?;
         let algorithms = match options.algorithms {
             None => vec![Alg::EdDsa],
-            Some(names) => names
-                .iter()
-                .map(|name| {
-                    Alg::from_name(name).ok_or_else(|| {
-                        JsValue::from(js_sys::TypeError::new(&format!(
-                            "options.algorithms: {name} is not supported (EdDSA, HS256)"
-                        )))
-                    })
-                })
-                .collect::<Result<_, _>>()?,
+            Some(names) => names.into_iter().map(Alg::from).collect(),
         };
         let leeway_secs = options.leeway_secs.unwrap_or(jwt::LEEWAY_SECS);
         if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
@@ -234,11 +274,11 @@ pub fn is_well_formed_api_key(key: &str) -> bool {
 #[wasm_bindgen(js_name = classifyCredential, unchecked_return_type = "CredentialKind")]
 pub fn classify_credential(value: &str) -> JsValue {
     let kind = if api_key::parse(value).is_ok() {
-        "api_key"
+        CredentialKind::ApiKey
     } else if jwt_compact::UntrustedToken::new(value).is_ok() {
-        "jwt"
+        CredentialKind::Jwt
     } else {
-        "unknown"
+        CredentialKind::Unknown
     };
-    JsValue::from_str(kind)
+    to_js(&kind)
 }

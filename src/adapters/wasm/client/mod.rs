@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use gloo_net::http::Method;
 use js_sys::{Promise, Reflect};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
@@ -43,6 +43,44 @@ struct AuthClientOptions {
     /// Refresh the access token this many seconds before it expires (default 30).
     #[tsify(optional)]
     refresh_leeway_secs: Option<i64>,
+}
+
+// The inputs are read as far as their types go and sent as they are: a required field that is
+// missing (only untyped JS can do that) is left out, so the API's 422 calls it `missing`, as it
+// reports every other mistake. (`absent`, not `Option::is_none`: tsify would mark it optional.)
+
+fn absent(value: &Option<String>) -> bool {
+    value.is_none()
+}
+
+/// What `register` takes.
+#[derive(Debug, Default, Serialize, Deserialize, Tsify)]
+struct RegisterInput {
+    /// The account's email address.
+    #[tsify(type = "string")]
+    #[serde(skip_serializing_if = "absent")]
+    email: Option<String>,
+    /// The password (the API says how long it must be).
+    #[tsify(type = "string")]
+    #[serde(skip_serializing_if = "absent")]
+    password: Option<String>,
+    /// A display name.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+/// What `login` takes.
+#[derive(Debug, Default, Serialize, Deserialize, Tsify)]
+struct LoginInput {
+    /// The account's email address.
+    #[tsify(type = "string")]
+    #[serde(skip_serializing_if = "absent")]
+    email: Option<String>,
+    /// Its password.
+    #[tsify(type = "string")]
+    #[serde(skip_serializing_if = "absent")]
+    password: Option<String>,
 }
 
 /// What `createApiKey` takes.
@@ -122,9 +160,12 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_param_type = "RegisterInput")] input: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let body: Result<Value, JsValue> = from_js(input, "input");
+        let input: Result<RegisterInput, JsValue> = from_js(input, "input");
         promise(async move {
-            let body = body.map_err(|_| Failure::new(0, "register: input must be an object"))?;
+            let input = input.map_err(|_| {
+                Failure::new(0, "register: input must be { email, password, name? }")
+            })?;
+            let body = json!(input);
             inner
                 .send(Method::POST, "/register", Some(&body), None)
                 .await
@@ -138,9 +179,11 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let body: Result<Value, JsValue> = from_js(input, "input");
+        let input: Result<LoginInput, JsValue> = from_js(input, "input");
         promise(async move {
-            let body = body.map_err(|_| Failure::new(0, "login: input must be an object"))?;
+            let input =
+                input.map_err(|_| Failure::new(0, "login: input must be { email, password }"))?;
+            let body = json!(input);
             let response = inner
                 .send(Method::POST, "/login", Some(&body), None)
                 .await?;

@@ -1,4 +1,5 @@
-//! Strict consistency: revocation (logout, reuse detection, API-key revocation) holds at once,
+//! The consistency promises: in strict mode revocation (logout, reuse detection, API-key
+//! revocation) holds at once everywhere,
 //! even where the store (KV, cached at the edge for up to a minute) still shows the old
 //! record; and when the store write after an atomic commit fails, nothing is lost. Another
 //! location is modelled by writing the store's earlier records back: the atomic records are
@@ -208,4 +209,20 @@ fn a_refresh_whose_store_write_fails_after_the_rotation_can_be_retried() {
         .unwrap()
         .to_owned();
     assert_eq!(refresh(&app, &successor).status, 200);
+}
+
+#[test]
+fn in_edge_mode_a_logout_whose_store_write_failed_is_finished_by_its_retry() {
+    let app = location_in(MemoryAtomic::default(), "edge");
+    let (access, refresh_token) = sign_in(&app);
+    app.store.refuse("v1:session:");
+    assert_eq!(post(&app, "/logout", &access, json!({})).status, 500);
+    // The object has revoked the session: its refresh token is refused at once...
+    assert_eq!(refresh(&app, &refresh_token).status, 401);
+    // ...while the store still shows it live, so the client's retry gets through and ends it.
+    app.store.refuse(NOTHING);
+    assert_eq!(send(&app, "GET", "/me", &access).status, 200);
+    assert_eq!(post(&app, "/logout", &access, json!({})).status, 204);
+    assert_eq!(session_record(&app)["revoked"], true);
+    assert_eq!(send(&app, "GET", "/me", &access).status, 401);
 }

@@ -75,75 +75,112 @@ impl Config {
     /// Reads the configuration through `lookup`, which returns a var or secret by name.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let lookup = &lookup;
-        let required = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError(format!("{name} is not set")))
-        };
-        let number = |name: &str, default: i64, min: i64| -> Result<i64, ConfigError> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(v) => match v.trim().parse::<i64>() {
-                    Ok(n) if n >= min => Ok(n),
-                    _ => Err(ConfigError(format!("{name} must be an integer >= {min}"))),
-                },
-            }
-        };
-        let secret_bytes = |name: &str, min_len: usize, max_len: usize| {
-            let decoded = STANDARD
-                .decode(required(name)?.trim())
-                .map_err(|_| ConfigError(format!("{name} must be standard base64")))?;
-            if decoded.len() < min_len || decoded.len() > max_len {
-                return Err(ConfigError(format!(
-                    "{name} must decode to {min_len}..={max_len} bytes"
-                )));
-            }
-            Ok(Secret::new(decoded))
-        };
-        let small = |n: i64| u32::try_from(n).map_err(|_| ConfigError("too large".into()));
-
-        let seed = secret_bytes("JWT_SIGNING_KEY", 32, 32)?;
-        let signing_key = SigningKey::from_seed(seed.expose())
-            .ok_or_else(|| ConfigError("JWT_SIGNING_KEY must be a 32-byte seed".into()))?;
-        let seed_key = |seed: &str| {
-            STANDARD
-                .decode(seed.trim())
-                .ok()
-                .and_then(|seed| SigningKey::from_seed(&seed))
-        };
-        let mut retired_keys = Vec::new();
-        for entry in lookup("JWT_RETIRED_SIGNING_KEYS")
-            .unwrap_or_default()
-            .split(',')
-        {
-            if entry.trim().is_empty() {
-                continue;
-            }
-            let bad = || ConfigError("JWT_RETIRED_SIGNING_KEYS must be seed:retired_at,...".into());
-            let (seed, at) = entry.split_once(':').ok_or_else(bad)?;
-            let key = seed_key(seed).ok_or_else(bad)?;
-            retired_keys.push((key, at.trim().parse::<i64>().map_err(|_| bad())?));
-        }
+        // Read in this order, so that of several bad settings the same one is reported.
+        let signing_key = signing_key(lookup)?;
+        let retired_keys = retired_keys(lookup)?;
         Ok(Self {
             retired_keys,
             oidc: crate::credentials::oidc::OidcConfig::from_lookup(&lookup)?,
-            issuer: required("JWT_ISSUER")?,
-            audience: required("JWT_AUDIENCE")?,
-            access_ttl_secs: number("ACCESS_TOKEN_TTL_SECS", 900, 60)?,
-            refresh_ttl_secs: number("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600, 120)?,
-            refresh_grace_secs: number("REFRESH_REUSE_GRACE_SECS", 10, 0)?,
-            password: PasswordParams {
-                memory_kib: small(number("ARGON2_MEMORY_KIB", 19 * 1024, 8)?)?,
-                iterations: small(number("ARGON2_ITERATIONS", 2, 1)?)?,
-                parallelism: small(number("ARGON2_PARALLELISM", 1, 1)?)?,
-            },
+            issuer: required(lookup, "JWT_ISSUER")?,
+            audience: required(lookup, "JWT_AUDIENCE")?,
+            access_ttl_secs: number(lookup, "ACCESS_TOKEN_TTL_SECS", 900, 60)?,
+            refresh_ttl_secs: number(lookup, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600, 120)?,
+            refresh_grace_secs: number(lookup, "REFRESH_REUSE_GRACE_SECS", 10, 0)?,
+            password: password_params(lookup)?,
             signing_key,
-            private_key_kek: secret_bytes("PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
-            pepper: secret_bytes("API_KEY_PEPPER", 32, 1024)?,
+            private_key_kek: secret_bytes(lookup, "PRIVATE_KEY_ENCRYPTION_KEY", 32, 32)?,
+            pepper: secret_bytes(lookup, "API_KEY_PEPPER", 32, 1024)?,
             limits: crate::store::throttle::Limits::from_lookup(lookup)?,
             consistency: Consistency::from_lookup(lookup)?,
         })
     }
+}
+
+/// A var or secret that must be set, and not blank.
+fn required(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String, ConfigError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ConfigError(format!("{name} is not set")))
+}
+
+/// An integer var: `default` when unset, and never under `min`.
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+    min: i64,
+) -> Result<i64, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(ConfigError(format!("{name} must be an integer >= {min}"))),
+        },
+    }
+}
+
+/// A required secret: standard base64 of `min_len..=max_len` bytes. Errors name it, never
+/// show it.
+fn secret_bytes(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    min_len: usize,
+    max_len: usize,
+) -> Result<Secret<Vec<u8>>, ConfigError> {
+    let decoded = STANDARD
+        .decode(required(lookup, name)?.trim())
+        .map_err(|_| ConfigError(format!("{name} must be standard base64")))?;
+    if decoded.len() < min_len || decoded.len() > max_len {
+        return Err(ConfigError(format!(
+            "{name} must decode to {min_len}..={max_len} bytes"
+        )));
+    }
+    Ok(Secret::new(decoded))
+}
+
+/// `JWT_SIGNING_KEY`: the key that signs our access tokens.
+fn signing_key(lookup: &impl Fn(&str) -> Option<String>) -> Result<SigningKey, ConfigError> {
+    let seed = secret_bytes(lookup, "JWT_SIGNING_KEY", 32, 32)?;
+    SigningKey::from_seed(seed.expose())
+        .ok_or_else(|| ConfigError("JWT_SIGNING_KEY must be a 32-byte seed".into()))
+}
+
+/// `JWT_RETIRED_SIGNING_KEYS`: `seed:retired_at,...`, each seed standard base64.
+fn retired_keys(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Vec<(SigningKey, i64)>, ConfigError> {
+    let seed_key = |seed: &str| {
+        STANDARD
+            .decode(seed.trim())
+            .ok()
+            .and_then(|seed| SigningKey::from_seed(&seed))
+    };
+    let mut retired_keys = Vec::new();
+    for entry in lookup("JWT_RETIRED_SIGNING_KEYS")
+        .unwrap_or_default()
+        .split(',')
+    {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let bad = || ConfigError("JWT_RETIRED_SIGNING_KEYS must be seed:retired_at,...".into());
+        let (seed, at) = entry.split_once(':').ok_or_else(bad)?;
+        let key = seed_key(seed).ok_or_else(bad)?;
+        retired_keys.push((key, at.trim().parse::<i64>().map_err(|_| bad())?));
+    }
+    Ok(retired_keys)
+}
+
+/// The argon2id parameters: `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
+fn password_params(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<PasswordParams, ConfigError> {
+    let small = |n: i64| u32::try_from(n).map_err(|_| ConfigError("too large".into()));
+    Ok(PasswordParams {
+        memory_kib: small(number(lookup, "ARGON2_MEMORY_KIB", 19 * 1024, 8)?)?,
+        iterations: small(number(lookup, "ARGON2_ITERATIONS", 2, 1)?)?,
+        parallelism: small(number(lookup, "ARGON2_PARALLELISM", 1, 1)?)?,
+    })
 }
 
 impl Config {

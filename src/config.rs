@@ -41,6 +41,11 @@ pub struct Config {
     pub limits: crate::store::throttle::Limits,
     /// Whether every authenticated request asks if its credential was revoked (`CONSISTENCY`).
     pub consistency: Consistency,
+    /// How long an isolate serves a session, API-key or private-key record from memory
+    /// (`RECORD_CACHE_SECS`, default 10; 0 turns the memory off). See
+    /// [`crate::store::cache`]: in edge mode a revocation made elsewhere takes up to this much
+    /// longer to be seen; strict mode's revocation check does not go through it.
+    pub record_cache_secs: i64,
 }
 
 /// `CONSISTENCY`: how an authenticated request learns of a revocation. Either way, what must
@@ -92,6 +97,7 @@ impl Config {
             pepper: secret_bytes(lookup, "API_KEY_PEPPER", 32, 1024)?,
             limits: crate::store::throttle::Limits::from_lookup(lookup)?,
             consistency: Consistency::from_lookup(lookup)?,
+            record_cache_secs: number(lookup, "RECORD_CACHE_SECS", 10, 0)?,
         })
     }
 }

@@ -34,6 +34,22 @@ pub trait Store {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError>;
 }
 
+/// A borrowed store is a store: wrappers (a cache, a test's flaky store) can sit on one.
+impl<S: Store> Store for &S {
+    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
+        (**self).get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), PortError> {
+        (**self).put(key, value, ttl_secs).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        (**self).delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        (**self).list(prefix).await
+    }
+}
+
 /// Who holds a claim (see [`Atomic::claim_email`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {

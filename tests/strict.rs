@@ -226,3 +226,47 @@ fn in_edge_mode_a_logout_whose_store_write_failed_is_finished_by_its_retry() {
     assert_eq!(session_record(&app)["revoked"], true);
     assert_eq!(send(&app, "GET", "/me", &access).status, 401);
 }
+
+#[test]
+fn in_edge_mode_another_isolate_sees_a_logout_once_its_record_cache_expires() {
+    use edge_auth::store::cache::{CachedStore, RecordCache};
+    use std::rc::Rc;
+    let base = api();
+    let backing = MemoryStore::new(base.clock.clone());
+    let config = config_with(&[("CONSISTENCY", "edge"), ("RECORD_CACHE_SECS", "10")]);
+    let isolate = |seed| App {
+        store: CachedStore {
+            inner: &backing,
+            cache: Rc::new(RecordCache::new(config.record_cache_secs)),
+            clock: base.clock.clone(),
+        },
+        clock: base.clock.clone(),
+        rng: SeqRandom::new(seed),
+        provider: NoProvider,
+        atomic: EdgeOnly,
+        memo: Default::default(),
+        config: config.clone(),
+    };
+    let (here, there) = (isolate(1), isolate(2));
+    let me = |app: &App<_, _, _, _, _>, token: &str| {
+        let req = Request::new("GET", &format!("{BASE}/me")).with_bearer(token);
+        block_on(app.handle(req)).status
+    };
+    let body = json!({"email": "ada@example.com", "password": PASSWORD});
+    let call = |path: &str, body: &Value| {
+        block_on(here.handle(Request::new("POST", &format!("{BASE}{path}")).with_json(body)))
+    };
+    assert_eq!(call("/register", &body).status, 201);
+    let access = call("/login", &body).json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(me(&there, &access), 200);
+    let logout = Request::new("POST", &format!("{BASE}/logout")).with_bearer(&access);
+    assert_eq!(block_on(here.handle(logout)).status, 204);
+    // At once where it happened; elsewhere once the remembered record expires.
+    assert_eq!(me(&here, &access), 401);
+    assert_eq!(me(&there, &access), 200);
+    base.clock.advance(10);
+    assert_eq!(me(&there, &access), 401);
+}

@@ -5,6 +5,7 @@
 //! concurrent writers lose nothing; a user's API keys are found by listing a key prefix. Keys
 //! carry a version (`v1:`), and every value is JSON with a `"v"` field.
 
+pub mod cache;
 mod ids;
 pub mod throttle;
 

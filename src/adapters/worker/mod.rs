@@ -26,6 +26,7 @@ use crate::credentials::{Authenticator, Principal};
 use crate::error::AuthError;
 use crate::http::{self, MAX_BODY_BYTES};
 use crate::ports::{Clock, OsRandom, PortError, Store};
+use crate::store::cache::{CachedStore, RecordCache};
 
 /// The KV namespace binding.
 pub const KV_BINDING: &str = "AUTH_KV";
@@ -180,6 +181,8 @@ thread_local! {
     static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
     // What the isolate's requests share: the identity provider's documents, API-key use.
     static MEMO: Rc<Memo> = Rc::new(Memo::default());
+    // The records every authenticated request reads, remembered for RECORD_CACHE_SECS.
+    static RECORDS: RefCell<Option<Rc<RecordCache>>> = const { RefCell::new(None) };
 }
 
 /// The configuration from the Worker's vars and secrets.
@@ -196,10 +199,10 @@ pub fn config(env: &Env) -> Result<Config, AuthError> {
 /// The auth service over this Worker's KV namespace and configuration.
 pub fn app(
     env: &Env,
-) -> Result<App<KvStore, DateClock, OsRandom, FetchProvider, DurableAtomic>, AuthError> {
+) -> Result<App<Records, DateClock, OsRandom, FetchProvider, DurableAtomic>, AuthError> {
     let config = config(env)?;
     Ok(App {
-        store: kv_store(env)?,
+        store: records(env, &config)?,
         clock: DateClock,
         rng: OsRandom,
         provider: FetchProvider,
@@ -215,6 +218,23 @@ fn durable_objects(env: &Env) -> Result<DurableAtomic, AuthError> {
         AuthError::Internal(format!("Durable Object binding {ATOMIC_BINDING}: {err}"))
     })?;
     Ok(DurableAtomic(namespace))
+}
+
+/// The store the service reads: `AUTH_KV`, through the isolate's record cache.
+pub type Records = CachedStore<KvStore, DateClock>;
+
+fn records(env: &Env, config: &Config) -> Result<Records, AuthError> {
+    let cache = RECORDS.with(|cell| {
+        Rc::clone(
+            cell.borrow_mut()
+                .get_or_insert_with(|| Rc::new(RecordCache::new(config.record_cache_secs))),
+        )
+    });
+    Ok(CachedStore {
+        inner: kv_store(env)?,
+        cache,
+        clock: DateClock,
+    })
 }
 
 /// The `AUTH_KV` namespace as the core's store.
@@ -342,7 +362,8 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
     };
     // Only what authenticating reads: the KV binding, the configuration and, in strict mode,
     // the auth Worker's Durable Objects (bound with `script_name`), which know what is revoked.
-    let (store, memo, config) = (kv_store(env)?, MEMO.with(Rc::clone), config(env)?);
+    let config = config(env)?;
+    let (store, memo) = (records(env, &config)?, MEMO.with(Rc::clone));
     // Only strict mode asks the objects; an edge-mode embedder needs no binding for them.
     let atomic = match config.consistency {
         Consistency::Strict => Some(durable_objects(env)?),

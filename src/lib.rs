@@ -14,7 +14,8 @@
 //!   the atomic operations in [`ports::Atomic`]; the identity-provider port is
 //!   [`oidc::Provider`]).
 //! - `util/`: base62 identifiers and [`Secret`].
-//! - `store/`: every KV key and record, versioned; the throttle counters.
+//! - `store/`: every KV key and record, versioned, and their typed ids; the throttle counters;
+//!   the isolate's short memory of hot records (`cache`).
 //! - `credentials/`: who is calling. [`Principal`] and [`Authenticator`]; `jwt/` (our keys,
 //!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),
 //!   `password` (argon2id), `private_key` (sealed at rest), `oidc` (discovery, JWKS cache,
@@ -23,7 +24,7 @@
 //!   settings types; the credentials layer sees only what [`Config::credentials`] lends it.
 //! - `api/`: the REST API. [`App`] (`mod.rs`) and its route table (`routes.rs`), typed request
 //!   bodies (`requests.rs` on the 422 collector in `validate.rs`), `responses.rs`, the OpenAPI
-//!   document, and `handlers/`, one file per resource: accounts, sessions, api_keys,
+//!   document generated from them (`openapi/`), and `handlers/`, one file per resource: accounts, sessions, api_keys,
 //!   private_key, oauth (provider sign-in), identities (the code trade, linking).
 //! - `adapters/`: the Worker (`worker`) and the npm package (`wasm`).
 //! - `testing.rs` (tests, or feature `testing`): in-memory ports with the real ones' rules.
@@ -39,6 +40,10 @@
 //!   the header.
 //! - **One error type** ([`AuthError`]) is mapped to a status, body and headers in exactly one
 //!   place ([`AuthError::into_response`]); internals never reach clients.
+//! - **Exact where it must be.** What KV cannot make safe (one account per email, one
+//!   successor per refresh token, exact throttles, single-use codes, revocation) goes through
+//!   [`ports::Atomic`], a Durable Object per subject on the Worker; whether every request also
+//!   asks it about revocation is a setting (`CONSISTENCY`, see [`config::Consistency`]).
 //! - **Shaped for KV.** One record per key, no read-modify-write lists, TTLs of at least 60 s
 //!   (see [`store`]).
 //! - **Secrets stay secret.** Passwords are argon2id hashes, API keys and refresh tokens are

@@ -14,8 +14,8 @@
 // time because the machine has 2 cores shared with other jobs: waiting for a core inflates
 // latency but not CPU time. wrangler's own Node process (it logs every request) is left out;
 // its CPU per request is printed for information and does not depend on the case.
-// ROUNDS rounds (default 5); in each, every server runs every case as a batch of REQUESTS
-// requests (default 200) at CONCURRENCY in flight (default 2), the order of servers and of cases
+// ROUNDS rounds (default 7); in each, every server runs every case as a batch of REQUESTS
+// requests (default 200) at CONCURRENCY in flight (default 1), the order of servers and of cases
 // rotating from round to round so drift weighs on all alike. Per round and server, the batch's
 // CPU per request minus the same round's floor is one auth-cost sample; the figure is the median
 // over rounds. Ratio = our auth cost / the baseline's (lower is better). Wall-time medians per
@@ -24,9 +24,9 @@
 import fs from "node:fs";
 import { execFileSync } from "node:child_process";
 
-const ROUNDS = Number(process.env.ROUNDS || 5);
+const ROUNDS = Number(process.env.ROUNDS || 7);
 const REQUESTS = Number(process.env.REQUESTS || 200);
-const CONCURRENCY = Number(process.env.CONCURRENCY || 2);
+const CONCURRENCY = Number(process.env.CONCURRENCY || 1);
 const WARMUP = Number(process.env.WARMUP || 30);
 const API = "/api/v1/auth";
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
@@ -88,7 +88,9 @@ async function call(base, path, { method = "GET", body, token } = {}) {
   const headers = {};
   if (body) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
+  const r = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) }).catch((e) => {
+    throw new Error(`${method} ${base}${path}: ${e.cause?.message ?? e.message}`);
+  });
   const text = await r.text();
   if (!r.ok) throw new Error(`${method} ${base}${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : null;
@@ -122,7 +124,9 @@ async function batch(s, c, n) {
   const worker = async () => {
     while (next++ < n) {
       const t = performance.now();
-      const r = await fetch(url, { headers });
+      const r = await fetch(url, { headers }).catch((e) => {
+        throw new Error(`GET ${url}: ${e.cause?.message ?? e.message}`);
+      });
       const body = await r.arrayBuffer();
       walls.push(performance.now() - t);
       if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status} ${Buffer.from(body).toString().slice(0, 200)}`);

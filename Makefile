@@ -19,7 +19,7 @@ WASM_PACK := wasm-pack --log-level warn
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
 	@echo "make test   install what is missing and run every test suite"
-	@echo "make bench  package size and verify speed against jose; login and request time in workerd"
+	@echo "make bench  package size and verify speed against jose; login and request time in workerd; auth cost against the JS baseline"
 
 setup:
 	@scripts/setup.sh

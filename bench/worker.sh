@@ -3,12 +3,17 @@
 # (argon2id at the configured strength dominates it) and one protected request. Local KV
 # reads are sub-millisecond, so the wall time per request approximates its CPU time.
 # Also prints the Worker's .wasm size, raw and gzip, and what CONSISTENCY=strict costs against
-# edge (bench/consistency.mjs, on a second instance with CONSISTENCY=strict).
+# edge (bench/consistency.mjs, on a second instance with CONSISTENCY=strict), and the auth
+# cost per request of both against the JavaScript baseline (bench/auth-cost.mjs, with
+# hono-ref served by bench/baseline.sh on a third instance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/wrangler.sh
+. bench/baseline.sh
 start_wrangler "${BENCH_STRICT_PORT:-8797}" --var CONSISTENCY:strict
-strict_base=$base
+strict_base=$base strict_pgid=$wrangler_pgid
+start_baseline "${BENCH_BASELINE_PORT:-8796}"
+baseline_base=$base baseline_pgid=$wrangler_pgid
 start_wrangler "${BENCH_PORT:-8798}" # wrangler.toml's default: edge
 
 email="bench-$RANDOM@example.com"
@@ -34,10 +39,13 @@ echo "GET /me with a JWT: median ${me_ms} ms"
 echo "worker wasm: ${raw} bytes raw, ${gz} bytes gzip"
 echo "==> CONSISTENCY=strict against edge"
 node bench/consistency.mjs "$strict_base" "$base" | tee "$state/consistency"
+echo "==> auth cost: ours (edge, strict) against the baseline"
+node bench/auth-cost.mjs "edge=$base,$wrangler_pgid" "strict=$strict_base,$strict_pgid" \
+  "baseline=$baseline_base,$baseline_pgid" | tee "$state/auth-cost"
 printf '{"login_ms": %s, "protected_request_ms": %s, "worker_wasm_bytes": %s, "worker_wasm_gzip_bytes": %s}\n' \
   "$login_ms" "$me_ms" "$raw" "$gz" >"$state/worker.json"
 node -e '
 const fs = require("fs");
 const last = (f) => JSON.parse(fs.readFileSync(f, "utf8").trim().split("\n").pop());
-console.log(JSON.stringify({ ...last(process.argv[1]), ...last(process.argv[2]) }));
-' "$state/worker.json" "$state/consistency"
+console.log(JSON.stringify(Object.assign({}, ...process.argv.slice(1).map(last))));
+' "$state/worker.json" "$state/consistency" "$state/auth-cost"

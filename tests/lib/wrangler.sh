@@ -1,19 +1,27 @@
 # Sourced by scripts that need the Worker served as `make dev` serves it: real workerd under
 # `wrangler dev`, local KV in a temporary folder, on a loopback port. Stops them all on exit.
-# Each call sets: base (the URL), state (a temporary folder removed on exit).
+# Each call sets: base (the URL), state (a temporary folder removed on exit), wrangler_pgid
+# (the process group of that wrangler and its workerd processes).
 
 wrangler_pgids=()
 wrangler_states=()
 
 start_wrangler() { # start_wrangler PORT [wrangler dev options, e.g. --var CONSISTENCY:edge]
-  local port="$1"
-  shift
+  start_wrangler_in . "$@"
+}
+
+# start_wrangler_in DIR PORT [options]: the same for the Worker whose wrangler.toml is in DIR
+# (bench/baseline.sh serves the JavaScript baseline this way, with the same wrangler and workerd).
+start_wrangler_in() {
+  local dir="$1" port="$2"
+  shift 2
   base="http://127.0.0.1:$port"
   state="$(mktemp -d)"
   wrangler_states+=("$state")
-  setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$state/kv" \
-    --show-interactive-dev-session=false "$@" >"$state/wrangler.log" 2>&1 &
+  (cd "$dir" && exec setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$state/kv" \
+    --show-interactive-dev-session=false "$@" >"$state/wrangler.log" 2>&1) &
   local pgid=$!
+  wrangler_pgid=$pgid
   wrangler_pgids+=("$pgid")
   trap stop_wrangler EXIT
   printf '==> waiting for wrangler dev on %s' "$base"

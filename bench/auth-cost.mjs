@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+// What authenticating a request costs our Worker against the JavaScript baseline (hono + jose +
+// KV, bench/baseline.sh), all served by the same wrangler and workerd on this machine in one run:
+//   node bench/auth-cost.mjs edge=URL,PGID strict=URL,PGID baseline=URL,PGID
+// (bench/worker.sh starts the three; PGID is each `wrangler dev` process group.)
+//
+// Method. Three cases per server: the floor, GET /.well-known/jwks.json (no auth, no KV), and
+// GET /api/v1/auth/private-key with our JWT and with an `sk-` API key (one user, one login, one
+// key per server, made first). Auth cost per request = cost(case) - cost(floor).
+// The cost is the CPU time of the server's workerd processes (wrangler dev runs two: its proxy
+// and the Worker's runtime; both are summed), read from Linux before and after each batch:
+// /proc/PID/task/*/schedstat (nanoseconds on CPU, per thread), or utime+stime from
+// /proc/PID/stat (clock ticks, 10 ms) where schedstat is missing. CPU time rather than wall
+// time because the machine has 2 cores shared with other jobs: waiting for a core inflates
+// latency but not CPU time. wrangler's own Node process (it logs every request) is left out;
+// its CPU per request is printed for information and does not depend on the case.
+// ROUNDS rounds (default 7); in each, every server runs every case as a batch of REQUESTS
+// requests (default 200) at CONCURRENCY in flight (default 1), the order of servers and of cases
+// rotating from round to round so drift weighs on all alike. Per round and server, the batch's
+// CPU per request minus the same round's floor is one auth-cost sample; the figure is the median
+// over rounds. Ratio = our auth cost / the baseline's (lower is better). Wall-time medians per
+// request are printed for information only. Every reply must be 200; any failure or a
+// non-positive figure exits non-zero without the JSON line. The last line is one JSON object.
+import fs from "node:fs";
+import { execFileSync } from "node:child_process";
+
+const ROUNDS = Number(process.env.ROUNDS || 7);
+const REQUESTS = Number(process.env.REQUESTS || 200);
+const CONCURRENCY = Number(process.env.CONCURRENCY || 1);
+const WARMUP = Number(process.env.WARMUP || 30);
+const API = "/api/v1/auth";
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+
+const servers = process.argv.slice(2).map((arg) => {
+  const m = /^(\w+)=(http:\/\/127\.0\.0\.1:\d+),(\d+)$/.exec(arg);
+  if (!m) fail(`bad argument ${arg}: want NAME=http://127.0.0.1:PORT,PGID`);
+  return { name: m[1], base: m[2], pgid: Number(m[3]) };
+});
+for (const need of ["edge", "strict", "baseline"]) {
+  if (!servers.some((s) => s.name === need)) fail(`usage: node bench/auth-cost.mjs edge=URL,PGID strict=URL,PGID baseline=URL,PGID`);
+}
+
+function fail(msg) {
+  console.error(`auth-cost: ${msg}`);
+  process.exit(1);
+}
+
+// ---- CPU time of a process group's processes, from /proc ----
+
+const read = (path) => fs.readFileSync(path, "utf8");
+function statFields(pid) {
+  const s = read(`/proc/${pid}/stat`);
+  return s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+}
+function groupPids(pgid) {
+  const out = [];
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (Number(statFields(e)[2]) === pgid) out.push({ pid: Number(e), comm: read(`/proc/${e}/comm`).trim() });
+    } catch {} // gone meanwhile
+  }
+  return out;
+}
+const haveSchedstat = fs.existsSync("/proc/self/schedstat");
+function cpuNs(pid) {
+  if (haveSchedstat) {
+    let ns = 0;
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(read(`/proc/${pid}/task/${t}/schedstat`).split(" ")[0]);
+      } catch {} // thread exited
+    }
+    return ns;
+  }
+  const f = statFields(pid);
+  return ((Number(f[11]) + Number(f[12])) * 1e9) / CLK_TCK; // utime + stime
+}
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+const sample = (s) => ({
+  workerd: sum(s.workerd.map(cpuNs)),
+  node: sum(s.node.map(cpuNs)),
+});
+
+// ---- HTTP, every reply checked ----
+
+async function call(base, path, { method = "GET", body, token } = {}) {
+  const headers = {};
+  if (body) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) }).catch((e) => {
+    throw new Error(`${method} ${base}${path}: ${e.cause?.message ?? e.message}`);
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${base}${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function setUp(s) {
+  const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  const password = "correct horse battery staple 9";
+  await call(s.base, `${API}/register`, { method: "POST", body: { email, password } });
+  const { access_token } = await call(s.base, `${API}/login`, { method: "POST", body: { email, password } });
+  const created = await call(s.base, `${API}/api-keys`, { method: "POST", body: { name: "bench" }, token: access_token });
+  const key = created.key ?? created.api_key;
+  if (!access_token || !key?.startsWith("sk-")) throw new Error(`${s.name}: no JWT or sk- key from the fixture`);
+  s.cases = {
+    floor: { path: "/.well-known/jwks.json" },
+    jwt: { path: `${API}/private-key`, token: access_token },
+    sk: { path: `${API}/private-key`, token: key },
+  };
+  const procs = groupPids(s.pgid);
+  s.workerd = procs.filter((p) => p.comm === "workerd").map((p) => p.pid);
+  s.node = procs.filter((p) => p.comm === "node").map((p) => p.pid);
+  if (!s.workerd.length) throw new Error(`${s.name}: no workerd process in process group ${s.pgid}`);
+  for (const c of Object.values(s.cases)) Object.assign(c, { cpu: [], node: [], wall: [] });
+}
+
+async function batch(s, c, n) {
+  const headers = c.token ? { authorization: `Bearer ${c.token}` } : {};
+  const url = s.base + c.path;
+  const walls = [];
+  let next = 0;
+  const worker = async () => {
+    while (next++ < n) {
+      const t = performance.now();
+      const r = await fetch(url, { headers }).catch((e) => {
+        throw new Error(`GET ${url}: ${e.cause?.message ?? e.message}`);
+      });
+      const body = await r.arrayBuffer();
+      walls.push(performance.now() - t);
+      if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status} ${Buffer.from(body).toString().slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return walls;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r1 = (x) => Math.round(x * 10) / 10;
+const r3 = (x) => Math.round(x * 1000) / 1000;
+
+try {
+  for (const s of servers) await setUp(s);
+  for (const s of servers) for (const c of Object.values(s.cases)) await batch(s, c, WARMUP);
+  const caseNames = ["floor", "jwt", "sk"];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const s of order) {
+      for (let k = 0; k < caseNames.length; k++) {
+        const c = s.cases[caseNames[(k + round) % caseNames.length]];
+        const before = sample(s);
+        const walls = await batch(s, c, REQUESTS);
+        const after = sample(s);
+        c.cpu.push((after.workerd - before.workerd) / 1e3 / REQUESTS); // µs per request
+        c.node.push((after.node - before.node) / 1e3 / REQUESTS);
+        c.wall.push(median(walls));
+      }
+    }
+    process.stderr.write(`auth-cost: round ${round + 1}/${ROUNDS} done\n`);
+  }
+} catch (e) {
+  fail(e.message);
+}
+
+const figures = {};
+const rows = [];
+for (const s of servers) {
+  const cost = {};
+  for (const name of ["floor", "jwt", "sk"]) {
+    const c = s.cases[name];
+    // Auth cost: per round, this case minus the same round's floor; then the median.
+    const auth = name === "floor" ? null : median(c.cpu.map((x, i) => x - s.cases.floor.cpu[i]));
+    const wallAuth = name === "floor" ? null : median(c.wall) - median(s.cases.floor.wall);
+    cost[name] = auth;
+    rows.push({
+      server: s.name,
+      case: name === "floor" ? "floor: GET /.well-known/jwks.json" : `GET /private-key, ${name === "jwt" ? "JWT" : "sk- key"}`,
+      "workerd CPU µs/req (median)": r1(median(c.cpu)),
+      "range": `${r1(Math.min(...c.cpu))}-${r1(Math.max(...c.cpu))}`,
+      "auth cost CPU µs": auth === null ? "" : r1(auth),
+      "wall ms (median)": r3(median(c.wall)),
+      "auth cost wall ms": wallAuth === null ? "" : r3(wallAuth),
+      "wrangler node CPU µs/req": r1(median(c.node)),
+      "node auth µs (not counted)": name === "floor" ? "" : r1(median(c.node.map((x, i) => x - s.cases.floor.node[i]))),
+    });
+    if (median(c.cpu) <= 0) fail(`${s.name} ${name}: non-positive CPU time ${median(c.cpu)}`);
+  }
+  for (const name of ["jwt", "sk"]) {
+    if (!(cost[name] > 0)) fail(`${s.name} ${name}: auth cost ${cost[name]} µs is not positive; too few requests or too noisy`);
+    figures[`auth_cost_cpu_us_${name}_${s.name}`] = r1(cost[name]);
+  }
+  figures[`floor_cpu_us_${s.name}`] = r1(median(s.cases.floor.cpu));
+  s.cost = cost;
+}
+const base = servers.find((s) => s.name === "baseline");
+for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
+  const ours = servers.find((s) => s.name === name);
+  for (const c of ["jwt", "sk"]) figures[`auth_cost_ratio_${c}${suffix}`] = Math.round((ours.cost[c] / base.cost[c]) * 100) / 100;
+}
+console.log(
+  `==> auth cost above the floor, ours against the baseline (hono + jose + KV): workerd CPU time ` +
+    `(${haveSchedstat ? "schedstat ns" : `utime+stime at ${CLK_TCK} ticks/s`}), ${ROUNDS} interleaved rounds of ` +
+    `${REQUESTS} requests per case, ${CONCURRENCY} in flight; medians over rounds`,
+);
+console.table(rows);
+for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
+  console.log(
+    `ours (${name}) / baseline auth cost: JWT ${figures[`auth_cost_ratio_jwt${suffix}`]}, sk- key ${figures[`auth_cost_ratio_sk${suffix}`]} (goal ≤ 0.5)`,
+  );
+}
+console.log(JSON.stringify(figures));

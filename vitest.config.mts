@@ -41,6 +41,8 @@ export default defineConfig({
           // the revocation races run against it; smoke, browser and provider suites run
           // wrangler.toml's default (edge).
           CONSISTENCY: "strict",
+          // A browser app on another origin (tests/e2e/cors.test.ts).
+          CORS_ALLOWED_ORIGINS: "http://127.0.0.1:5173",
         },
       },
     }),

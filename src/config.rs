@@ -46,6 +46,9 @@ pub struct Config {
     /// [`crate::store::cache`]: in edge mode a revocation made elsewhere takes up to this much
     /// longer to be seen; strict mode's revocation check does not go through it.
     pub record_cache_secs: i64,
+    /// Origins whose browser apps may call the API (`CORS_ALLOWED_ORIGINS`, comma-separated
+    /// exact origins; none by default): see the API's `cors` module.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// `CONSISTENCY`: how an authenticated request learns of a revocation. Either way, what must
@@ -76,6 +79,39 @@ impl Consistency {
 
 pub use crate::error::ConfigError;
 
+/// Parses `CORS_ALLOWED_ORIGINS`: comma-separated `scheme://host[:port]` origins, exactly as
+/// browsers send them (no path, no trailing slash, no wildcard).
+fn cors_origins(value: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let bad = |origin: &str| {
+        ConfigError(format!(
+            "CORS_ALLOWED_ORIGINS: {origin:?} is not an origin like https://app.example (exact, no path, no wildcard)"
+        ))
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .ok_or_else(|| bad(origin))?;
+            let host_ok = !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+            if host_ok {
+                Ok(origin.to_ascii_lowercase())
+            } else {
+                Err(bad(origin))
+            }
+        })
+        .collect()
+}
+
 impl Config {
     /// Reads the configuration through `lookup`, which returns a var or secret by name.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -98,6 +134,7 @@ impl Config {
             limits: crate::store::throttle::Limits::from_lookup(lookup)?,
             consistency: Consistency::from_lookup(lookup)?,
             record_cache_secs: number(lookup, "RECORD_CACHE_SECS", 10, 0)?,
+            cors_allowed_origins: cors_origins(lookup("CORS_ALLOWED_ORIGINS").as_deref())?,
         })
     }
 }
@@ -214,6 +251,28 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn origins_are_exact_and_never_a_wildcard() {
+        assert_eq!(cors_origins(None), Ok(Vec::new()));
+        assert_eq!(
+            cors_origins(Some("https://App.example, http://127.0.0.1:5173")),
+            Ok(vec![
+                "https://app.example".to_owned(),
+                "http://127.0.0.1:5173".to_owned()
+            ])
+        );
+        for bad in [
+            "*",
+            "https://*.example",
+            "https://app.example/",
+            "app.example",
+            "ftp://x",
+        ] {
+            let err = cors_origins(Some(bad)).unwrap_err();
+            assert!(err.0.contains("CORS_ALLOWED_ORIGINS"), "{bad}: {err}");
+        }
+    }
 
     fn vars() -> HashMap<&'static str, String> {
         HashMap::from([

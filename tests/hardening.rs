@@ -71,13 +71,24 @@ fn a_post_without_content_type_is_a_415() {
 fn unknown_methods_are_405_not_served_as_get() {
     let api = api();
     let session = api.session("ada@example.com");
-    for method in ["QUERY", "PROPFIND", "PATCH", "OPTIONS"] {
+    for method in ["QUERY", "PROPFIND", "PATCH"] {
         for path in ["/me", "/private-key", "/api-keys"] {
             let response = api.call(method, path, &session.access, None);
             assert_eq!(response.status, 405, "{method} {path}");
             let allow = response.header("allow").unwrap_or_default();
             assert!(allow.contains("GET") && allow.contains("HEAD"), "{allow}");
         }
+    }
+    // OPTIONS says what the route allows (CORS preflights use it), and serves nothing else.
+    for path in ["/me", "/private-key", "/api-keys"] {
+        let response = api.call("OPTIONS", path, &session.access, None);
+        assert_eq!(response.status, 204, "OPTIONS {path}");
+        assert!(response.body.is_empty());
+        let allow = response.header("allow").unwrap_or_default();
+        assert!(
+            allow.contains("GET") && allow.contains("OPTIONS"),
+            "{allow}"
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! The REST API: routing and handlers, as one function from [`Request`] to [`Response`].
 
+pub(crate) mod cors;
 pub mod handlers;
 pub mod openapi;
 pub mod requests;
@@ -42,9 +43,17 @@ pub struct App<S, C, R, P = NoProvider, A = EdgeOnly> {
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// Serves one request. Never panics on client input; every error becomes a response.
     pub async fn handle(&self, req: Request) -> Response {
-        let mut response = match self.route(&req).await {
-            Ok(response) => response,
-            Err(err) => err.into_response(),
+        let route = Route::parse(&req.path);
+        let allowed = &self.config.cors_allowed_origins;
+        let mut response = match &route {
+            // A preflight's answer carries its own CORS headers.
+            Some(route) if req.method == "OPTIONS" => cors::preflight(&req, route, allowed),
+            Some(route) => {
+                let response = self.route(route.clone(), &req).await;
+                let response = response.unwrap_or_else(AuthError::into_response);
+                cors::decorate(response, &req, Some(route), allowed)
+            }
+            None => AuthError::NotFound("Not Found").into_response(),
         };
         if req.method == "HEAD" {
             // What GET would answer, headers only.
@@ -53,8 +62,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         response.secure(req.origin.starts_with("https:"))
     }
 
-    async fn route(&self, req: &Request) -> Result<Response, AuthError> {
-        let route = Route::parse(&req.path).ok_or(AuthError::NotFound("Not Found"))?;
+    async fn route(&self, route: Route, req: &Request) -> Result<Response, AuthError> {
         // HEAD is GET without the body, wherever GET is served.
         let method = match req.method.as_str() {
             "HEAD" => "GET",

@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod api_keys;
 mod bad_input;
+mod cors;
 mod credentials;
 mod keys_and_secrets;
 mod openapi;

@@ -40,6 +40,7 @@ lint: setup
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --features worker-entry -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features wasm --all-targets -- -D warnings
 
 test-native: setup

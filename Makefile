@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop test-oidc test-types bench clean
+	test-browser test-interop test-oidc test-types test-deploy bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -26,8 +26,8 @@ setup:
 
 # Fresh random secrets for local development, generated once and never committed.
 .dev.vars: scripts/dev-vars.sh
-	@scripts/dev-vars.sh > $@.tmp && mv $@.tmp $@
-	@echo "==> wrote .dev.vars with fresh random keys"
+	@scripts/dev-vars.sh $@ > $@.tmp && mv $@.tmp $@
+	@echo "==> wrote .dev.vars (local settings; fresh random keys where there were none)"
 
 # wrangler runs the [build] command (scripts/build.sh: the Worker, the package, the demo site).
 dev: setup .dev.vars
@@ -70,7 +70,11 @@ test-browser: build .dev.vars
 test-oidc: build .dev.vars
 	node --test tests/oidc/
 
-test: lint test-native test-wasm test-types test-e2e test-smoke test-interop test-browser test-oidc
+# What `wrangler deploy` would ship, offline: it builds, and carries no local settings.
+test-deploy: build
+	@tests/deploy.sh
+
+test: lint test-native test-wasm test-types test-e2e test-smoke test-interop test-browser test-oidc test-deploy
 
 bench: build .dev.vars
 	@bench/run.sh

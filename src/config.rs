@@ -122,7 +122,7 @@ impl Config {
         Ok(Self {
             retired_keys,
             oidc: crate::credentials::oidc::OidcConfig::from_lookup(&lookup)?,
-            issuer: required(lookup, "JWT_ISSUER")?,
+            issuer: issuer(lookup)?,
             audience: required(lookup, "JWT_AUDIENCE")?,
             access_ttl_secs: number(lookup, "ACCESS_TOKEN_TTL_SECS", 900, 60)?,
             refresh_ttl_secs: number(lookup, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600, 120)?,
@@ -147,6 +147,40 @@ fn required(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Stri
 }
 
 /// An integer var: `default` when unset, and never under `min`.
+/// `JWT_ISSUER`, which must be the Worker's public URL: a loopback address is refused unless
+/// `LOCAL_DEV=true` (set only by `.dev.vars`, which `wrangler deploy` never reads), so a
+/// deployment that forgot to set it fails on its first request instead of issuing tokens for
+/// 127.0.0.1.
+fn issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let issuer = required(lookup, "JWT_ISSUER")?;
+    let host = issuer
+        .split_once("://")
+        .map_or(issuer.as_str(), |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') {
+            name
+        } else {
+            host
+        }
+    });
+    let host = host.to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.starts_with("127.")
+        || host == "[::1]";
+    let local = lookup("LOCAL_DEV").is_some_and(|v| v.trim() == "true");
+    if loopback && !local {
+        return Err(ConfigError(format!(
+            "JWT_ISSUER is a loopback address ({issuer}): set it to the Worker's public URL \
+             (LOCAL_DEV=true, for local development only, allows it)"
+        )));
+    }
+    Ok(issuer)
+}
+
 fn number(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &str,
@@ -290,6 +324,37 @@ mod tests {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
         assert_eq!(config.access_ttl_secs, 900);
         assert_eq!(config.password.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn a_loopback_issuer_needs_local_dev() {
+        let with = |issuer: &str, local: Option<&str>| {
+            let mut vars = vars();
+            vars.insert("JWT_ISSUER", issuer.to_owned());
+            if let Some(local) = local {
+                vars.insert("LOCAL_DEV", local.to_owned());
+            }
+            Config::from_lookup(|k| vars.get(k).cloned()).map(|c| c.issuer)
+        };
+        for loopback in [
+            "http://127.0.0.1:8787",
+            "http://localhost",
+            "https://LOCALHOST:8443/x",
+            "http://[::1]:8787",
+            "http://app.localhost",
+        ] {
+            let err = with(loopback, None).unwrap_err();
+            assert!(err.0.contains("JWT_ISSUER"), "{loopback}: {err}");
+            assert!(
+                with(&loopback.to_ascii_lowercase(), Some("true")).is_ok(),
+                "{loopback}"
+            );
+        }
+        assert!(with("http://127.0.0.1:8787", Some("false")).is_err());
+        assert_eq!(
+            with("https://auth.example", None),
+            Ok("https://auth.example".to_owned())
+        );
     }
 
     #[test]

@@ -28,12 +28,18 @@ export async function freePortOf(candidates) {
   throw new Error(`no free port among ${candidates.join(", ")}`);
 }
 
-/** `[vars]` values of wrangler.toml, read (never written) so the tests follow its config. */
+/**
+ * A var as `wrangler dev` sees it: from .dev.vars (local settings, which win) or wrangler.toml's
+ * `[vars]`, read (never written) so the tests follow the configuration.
+ */
 export function wranglerVar(name) {
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
-  const m = toml.match(new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m"));
-  if (!m) throw new Error(`wrangler.toml has no ${name}`);
-  return m[1];
+  const line = new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m");
+  for (const file of [".dev.vars", "wrangler.toml"]) {
+    const path = join(root, file);
+    const m = existsSync(path) ? readFileSync(path, "utf8").match(line) : null;
+    if (m) return m[1];
+  }
+  throw new Error(`neither .dev.vars nor wrangler.toml sets ${name}`);
 }
 
 /**

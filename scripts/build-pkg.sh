@@ -12,7 +12,10 @@ for target in web nodejs; do
   rm -f "$out/.gitignore"
 done
 # Its own wasm: a build with feature `wasm` would link the client whether or not it is called.
-wasm-pack --log-level warn build --release --no-pack --target web --out-dir pkg/verify -- --features verify
+# Without the default feature `fast`: verifying computes the basepoint's few multiples per call
+# instead of shipping its 8 KB table (measured: -7 KB gzip, about -6% EdDSA verifications/s).
+wasm-pack --log-level warn build --release --no-pack --target web --out-dir pkg/verify -- \
+  --no-default-features --features verify
 rm -f pkg/verify/.gitignore
 # The Node build is CommonJS inside a "type": "module" package.
 echo '{ "type": "commonjs" }' > pkg/node/package.json

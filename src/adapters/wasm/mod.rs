@@ -3,8 +3,9 @@
 //! which `wasm` includes). Built by wasm-pack for browsers (`--target web`) and Node
 //! (`--target nodejs`) with `wasm`, and with `verify` alone as the `edge-auth/verify` entry.
 //!
-//! The offline utilities talk to JS through JSON text and `Reflect` only (no
-//! serde-wasm-bindgen), so the verify-only build carries no converter it does not need.
+//! Values cross to and from JS as JSON text (`JSON.parse` / `JSON.stringify`, one call each)
+//! and through `Reflect`, never serde-wasm-bindgen: no second converter (and its float
+//! formatting) in either build.
 //!
 //! Nothing here may export a function named `fetch`: the web loader calls the global one.
 
@@ -149,21 +150,22 @@ fn js_to_json(value: &JsValue) -> Option<Value> {
     json(&js_sys::JSON::stringify(value).ok()?.as_string()?)
 }
 
-/// Converts to a plain JS value (objects, not `Map`s).
+/// A JSON value as a plain JS value, through its text and `JSON.parse`.
 #[cfg(feature = "wasm")]
-fn to_js(value: &impl Serialize) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads a JS argument; `undefined` and `null` give the default.
+/// Reads a JS argument as `T` through its JSON text; `undefined` and `null` give the default,
+/// anything else that is not a `T` is a `TypeError` (serde's message, without a position).
 #[cfg(feature = "wasm")]
 fn from_js<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|err| js_sys::TypeError::new(&format!("{what}: {err}")).into())
+    let json =
+        js_to_json(&value).ok_or_else(|| type_error(&format!("{what}: not a JSON value")))?;
+    serde_json::from_value(json).map_err(|err| type_error(&format!("{what}: {err}")))
 }
 
 /// A JS `Error` with a name and extra properties.

@@ -42,6 +42,7 @@ lint: setup
 	cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features worker-entry -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features wasm --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --no-default-features --features verify --all-targets -- -D warnings
 
 test-native: setup
 	cargo test

@@ -1,29 +1,33 @@
 #!/usr/bin/env node
 // The npm package, measured offline (no Worker needed): run `node bench/pkg.mjs` after
-// scripts/build-pkg.sh has built pkg/web and pkg/node.
+// scripts/build-pkg.sh has built pkg/web, pkg/node and pkg/verify.
 //
-// 1. Size: gzip (zlib, level 9) of what a browser downloads, the web build's
-//    edge_auth_bg.wasm + edge_auth.js (each compressed on its own, as served, then summed);
-//    the Node build's size for information.
+// 1. Size, per entry point: gzip (zlib, level 9) of what a browser downloads,
+//    edge_auth_bg.wasm + edge_auth.js (each compressed on its own, as served, then summed), of
+//    the full package (pkg/web: `edge-auth`) and of the verify-only entry (pkg/verify:
+//    `edge-auth/verify`); the Node build's size for information.
 // 2. Speed: verifications per second, in this one Node process and on the same tokens
-//    (signed by jose), of the package's `JwtVerifier.verify` (key set parsed once),
+//    (signed by jose), of the verify entry's `JwtVerifier.verify` (key set parsed once), the
+//    full package's `JwtVerifier.verify`,
 //    `verifyJwt` (parses the key set on every call) and jose's `jwtVerify` with its keys
 //    imported beforehand (createLocalJWKSet for EdDSA, selecting by kid as the package does;
 //    an importJWK'd key, which is how jose takes an HS256 secret). Both sides check the same
 //    things: signature, exp/nbf, iss, aud, typ, the algorithm allow-list. jose verifies with
 //    WebCrypto, which is asynchronous, so its calls are awaited one after the other (the
 //    ratio rows); a row with 64 calls in flight at once is given for information.
-//    Each row: 0.25 s warm-up, then BENCH_MS (default 1500 ms) in total; the three compared
+//    Each row: 0.25 s warm-up, then BENCH_MS (default 1500 ms) in total; the four compared
 //    rows run interleaved in 3 slices and report their median slice (a 2-core machine that is
-//    also compiling is noisy); the info rows run once for BENCH_MS / 2. About 15 s in all.
+//    also compiling is noisy); the info rows run once for BENCH_MS / 2. About 20 s in all.
 //
-// The last line printed is one JSON object (ratios are package JwtVerifier ops/s / jose ops/s).
+// The last line printed is one JSON object: `pkg_verify_gzip_bytes`, `pkg_full_gzip_bytes`,
+// and `eddsa_vs_jose` / `hs256_vs_jose`, the verify entry's JwtVerifier ops/s over jose's
+// (sequential calls); `*_full_vs_jose` are the full package's.
 import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 import { SignJWT, base64url, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify } from "jose";
-import { loadPkg, root } from "../tests/interop/pkg.mjs";
+import { loadPkg, loadVerify, root } from "../tests/interop/pkg.mjs";
 import * as loader from "../tests/interop/pkg.mjs";
 
 const MAIN_MS = Number(process.env.BENCH_MS || 1500);
@@ -53,11 +57,13 @@ function size(dir, files) {
 }
 
 const web = size("web", ["edge_auth_bg.wasm", "edge_auth.js"]);
+const verifyOnly = size("verify", ["edge_auth_bg.wasm", "edge_auth.js"]);
 const node = size("node", ["edge_auth_bg.wasm", "edge_auth.js"]);
 
 // ---- tokens and verifiers ----------------------------------------------------------------
 
 const pkg = await loadPkg();
+const verifyPkg = await loadVerify();
 const now = Math.floor(Date.now() / 1000);
 
 const ed = await generateKeyPair("EdDSA", { crv: "Ed25519" });
@@ -144,20 +150,24 @@ for (const c of cases) {
   const rules = { issuer: ISS, audience: AUD, typ: TYP, algorithms: [c.name] };
   const joseRules = { issuer: ISS, audience: AUD, typ: TYP, algorithms: [c.name] };
   const verifier = new pkg.JwtVerifier(c.jwks, rules);
+  const verifyVerifier = new verifyPkg.JwtVerifier(c.jwks, rules);
 
   // Both sides must accept the tokens and refuse a forged one, or the numbers mean nothing.
   const [h, p, s] = c.tokens[0].split(".");
   const claims = JSON.parse(new TextDecoder().decode(base64url.decode(p)));
   const forged = `${h}.${base64url.encode(JSON.stringify({ ...claims, sub: "admin" }))}.${s}`;
   if (verifier.verify(c.tokens[0]).sub !== "user-0") throw new Error(`${c.name}: JwtVerifier`);
+  if (verifyVerifier.verify(c.tokens[3]).sub !== "user-3") throw new Error(`${c.name}: verify entry`);
   if (pkg.verifyJwt(c.tokens[1], c.jwks, rules).sub !== "user-1") throw new Error(`${c.name}: verifyJwt`);
-  let refused = null;
-  try {
-    verifier.verify(forged);
-  } catch (err) {
-    refused = err.code;
+  for (const [name, v] of [["package", verifier], ["verify entry", verifyVerifier]]) {
+    let refused = null;
+    try {
+      v.verify(forged);
+    } catch (err) {
+      refused = err.code;
+    }
+    if (refused !== "bad_signature") throw new Error(`${c.name}: the ${name} did not refuse a forged token (${refused})`);
   }
-  if (refused !== "bad_signature") throw new Error(`${c.name}: the package did not refuse a forged token (${refused})`);
   for (const key of Object.values(c.joseKeys)) {
     if ((await jwtVerify(c.tokens[2], key, joseRules)).payload.sub !== "user-2") throw new Error(`${c.name}: jose`);
     if (await jwtVerify(forged, key, joseRules).then(() => true, () => false)) throw new Error(`${c.name}: jose accepted a forged token`);
@@ -165,6 +175,7 @@ for (const c of cases) {
 
   const r = await compare(
     [
+      { key: "verify_verifier", fn: (t) => verifyVerifier.verify(t) },
       { key: "pkg_verifier", fn: (t) => verifier.verify(t) },
       { key: "pkg_verifyJwt", fn: (t) => pkg.verifyJwt(t, c.jwks, rules) },
       { key: "jose", async: true, fn: (t) => jwtVerify(t, c.joseKeys.jose, joseRules) },
@@ -182,6 +193,7 @@ for (const c of cases) {
   r.jose_concurrent64 = await run(concurrent, c.tokens, INFO_MS);
   results[c.name] = r;
   verifier.free?.();
+  verifyVerifier.free?.();
 }
 
 // ---- report ------------------------------------------------------------------------------
@@ -196,12 +208,15 @@ if (loader.loadProblem) {
 console.log(`edge-auth npm package (${process.version}, load average ${loadavg()[0].toFixed(2)})`);
 console.log("");
 console.log("size, gzip -9");
-console.log(`  web  (edge_auth_bg.wasm + edge_auth.js): ${kb(web?.gzip)}; raw ${kb(web?.raw)}`);
+console.log(`  edge-auth/verify (pkg/verify wasm + js): ${kb(verifyOnly?.gzip)}; raw ${kb(verifyOnly?.raw)}`);
+if (verifyOnly) console.log(`       wasm ${kb(verifyOnly.wasmGzip)} + js ${kb(verifyOnly.jsGzip)}`);
+console.log(`  edge-auth, web (edge_auth_bg.wasm + edge_auth.js): ${kb(web?.gzip)}; raw ${kb(web?.raw)}`);
 if (web) console.log(`       wasm ${kb(web.wasmGzip)} + js ${kb(web.jsGzip)}`);
 console.log(`  node (edge_auth_bg.wasm + edge_auth.js): ${kb(node?.gzip)}; raw ${kb(node?.raw)}`);
 console.log("");
 console.log(`verifications per second (same tokens; iss, aud, typ, exp/nbf, allow-list checked)`);
 const rows = [
+  ["edge-auth/verify JwtVerifier.verify", "verify_verifier"],
   ["pkg JwtVerifier.verify (keys parsed once)", "pkg_verifier"],
   ["pkg verifyJwt (keys parsed per call)", "pkg_verifyJwt"],
   ["jose jwtVerify, awaited one by one", "jose"],
@@ -214,20 +229,28 @@ for (const [label, key] of rows) {
   console.log(`  ${label.padEnd(44)}${cell("EdDSA")}${cell("HS256")}`);
 }
 const summary = {
+  pkg_verify_gzip_bytes: verifyOnly?.gzip ?? null,
+  pkg_full_gzip_bytes: web?.gzip ?? null,
+  eddsa_vs_jose: ratio(results.EdDSA.verify_verifier, results.EdDSA.jose),
+  hs256_vs_jose: ratio(results.HS256.verify_verifier, results.HS256.jose),
+  eddsa_full_vs_jose: ratio(results.EdDSA.pkg_verifier, results.EdDSA.jose),
+  hs256_full_vs_jose: ratio(results.HS256.pkg_verifier, results.HS256.jose),
+  pkg_verify_wasm_gzip_bytes: verifyOnly?.wasmGzip ?? null,
+  pkg_verify_js_gzip_bytes: verifyOnly?.jsGzip ?? null,
   pkg_gzip_bytes: web?.gzip ?? null,
   pkg_raw_bytes: web?.raw ?? null,
   pkg_wasm_gzip_bytes: web?.wasmGzip ?? null,
   pkg_js_gzip_bytes: web?.jsGzip ?? null,
   node_pkg_gzip_bytes: node?.gzip ?? null,
-  eddsa_vs_jose: ratio(results.EdDSA.pkg_verifier, results.EdDSA.jose),
-  hs256_vs_jose: ratio(results.HS256.pkg_verifier, results.HS256.jose),
   eddsa_verifyjwt_vs_jose: ratio(results.EdDSA.pkg_verifyJwt, results.EdDSA.jose),
   hs256_verifyjwt_vs_jose: ratio(results.HS256.pkg_verifyJwt, results.HS256.jose),
+  eddsa_verify_entry_ops: Math.round(results.EdDSA.verify_verifier),
   eddsa_pkg_verifier_ops: Math.round(results.EdDSA.pkg_verifier),
   eddsa_pkg_verifyjwt_ops: Math.round(results.EdDSA.pkg_verifyJwt),
   eddsa_jose_ops: Math.round(results.EdDSA.jose),
   eddsa_jose_cryptokey_ops: Math.round(results.EdDSA.jose_cryptokey),
   eddsa_jose_concurrent64_ops: Math.round(results.EdDSA.jose_concurrent64),
+  hs256_verify_entry_ops: Math.round(results.HS256.verify_verifier),
   hs256_pkg_verifier_ops: Math.round(results.HS256.pkg_verifier),
   hs256_pkg_verifyjwt_ops: Math.round(results.HS256.pkg_verifyJwt),
   hs256_jose_ops: Math.round(results.HS256.jose),
@@ -237,5 +260,6 @@ const summary = {
   pkg_load_problem: loader.loadProblem,
 };
 console.log("");
-console.log(`ratio (pkg JwtVerifier / jose): EdDSA ${summary.eddsa_vs_jose}x, HS256 ${summary.hs256_vs_jose}x`);
+console.log(`ratio (edge-auth/verify JwtVerifier / jose): EdDSA ${summary.eddsa_vs_jose}x, HS256 ${summary.hs256_vs_jose}x`);
+console.log(`ratio (full package JwtVerifier / jose):     EdDSA ${summary.eddsa_full_vs_jose}x, HS256 ${summary.hs256_full_vs_jose}x`);
 console.log(JSON.stringify(summary));

@@ -65,7 +65,7 @@ pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+#[cfg(all(feature = "verify", target_arch = "wasm32"))]
 pub use adapters::wasm;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 pub use adapters::worker;

@@ -58,6 +58,24 @@ export async function loadPkg() {
   return pkg;
 }
 
+export const verifyEntry = `${root}pkg/verify/edge_auth.js`;
+
+/**
+ * The verify-only entry (`edge-auth/verify`: pkg/verify, the web build of feature `verify`),
+ * loaded as its README tells a Node user to: import the ES module, hand initSync the bytes.
+ */
+export async function loadVerify() {
+  const wasm = `${root}pkg/verify/edge_auth_bg.wasm`;
+  if (!existsSync(verifyEntry) || !existsSync(wasm)) {
+    throw new Error(`${verifyEntry} is missing: build the package first (sh scripts/build-pkg.sh)`);
+  }
+  const entry = await import(pathToFileURL(verifyEntry).href);
+  entry.initSync({ module: readFileSync(wasm) });
+  const missing = API.filter((name) => typeof entry[name] !== "function");
+  if (missing.length) throw new Error(`pkg/verify/edge_auth.js does not export ${missing.join(", ")}`);
+  return entry;
+}
+
 /** The package through `require`, as a CommonJS user loads it (throws if it cannot be). */
 export function requirePkg() {
   return createRequire(import.meta.url)(nodeEntry);

@@ -1,24 +1,33 @@
-//! The npm package: a typed client for the auth API ([`AuthClient`]) and offline token
-//! utilities that run the same validation code as the Worker. Built by wasm-pack for
-//! browsers (`--target web`) and Node (`--target nodejs`).
+//! The npm package: a typed client for the auth API ([`AuthClient`], feature `wasm`) and
+//! offline token utilities that run the same validation code as the Worker (feature `verify`,
+//! which `wasm` includes). Built by wasm-pack for browsers (`--target web`) and Node
+//! (`--target nodejs`) with `wasm`, and with `verify` alone as the `edge-auth/verify` entry.
+//!
+//! Values cross to and from JS as JSON text (`JSON.parse` / `JSON.stringify`, one call each)
+//! and through `Reflect`, never serde-wasm-bindgen: no second converter (and its float
+//! formatting) in either build.
 //!
 //! Nothing here may export a function named `fetch`: the web loader calls the global one.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use js_sys::Reflect;
+#[cfg(feature = "wasm")]
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::credentials::api_key;
 use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
+#[cfg(feature = "wasm")]
 use crate::error::FieldError;
 
+#[cfg(feature = "wasm")]
 mod client;
 
+#[cfg(feature = "wasm")]
 pub use client::AuthClient;
 
 // Every other type of the package's .d.ts is generated from a Rust type (tsify): the API's
@@ -34,14 +43,26 @@ pub use client::AuthClient;
 //   A Rust struct written only to emit them would be this same list in another syntax, and
 //   tsify cannot emit an index signature (a flattened map becomes `& Record<string, Value>`,
 //   a `Value` it does not declare).
+#[cfg(feature = "wasm")]
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+const CLIENT_TYPES: &'static str = r#"
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
 export interface AuthApiError extends Error {
   name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
-}
+}"#;
+
+// `TokenErrorCode` is generated from `TokenError` (src/error.rs) under feature `wasm` only; the
+// verify-only build takes that same declaration from the full build it ships beside.
+#[cfg(not(feature = "wasm"))]
+#[wasm_bindgen(typescript_custom_section)]
+const VERIFY_TYPES: &'static str = r#"
+import type { TokenErrorCode } from "../web/edge_auth.js";
+export type { TokenErrorCode };"#;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
 /** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
 export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
 
@@ -55,11 +76,12 @@ export interface JwtClaims {
 "#;
 
 /// FastAPI's validation error entry (HTTP 422): an entry of `AuthApiError.detail`.
+#[cfg(feature = "wasm")]
 #[tsify_next::declare]
 pub type ValidationIssue = FieldError;
 
 /// A JWS algorithm the package verifies: what `VerifyOptions.algorithms` accepts.
-#[derive(Debug, Clone, Copy, Deserialize, Tsify)]
+#[derive(Debug, Clone, Copy, Tsify)]
 enum JwtAlgorithm {
     /// Ed25519.
     #[serde(rename = "EdDSA")]
@@ -67,6 +89,16 @@ enum JwtAlgorithm {
     /// HMAC-SHA256, with an `oct` key.
     #[serde(rename = "HS256")]
     Hs256,
+}
+
+impl JwtAlgorithm {
+    /// The algorithm named `name` (its JOSE name, which `Alg` and the TS type share).
+    fn from_name(name: &str) -> Option<Self> {
+        match Alg::from_name(name)? {
+            Alg::EdDsa => Some(Self::EdDsa),
+            Alg::Hs256 => Some(Self::Hs256),
+        }
+    }
 }
 
 impl From<JwtAlgorithm> for Alg {
@@ -91,7 +123,9 @@ enum CredentialKind {
 }
 
 /// A JWT's header and claims as sent, not verified (`decodeJwtUnverified`).
-#[derive(Debug, Serialize, Tsify)]
+// Declares the TS type only: the value is built as JSON text from the token's own parts.
+#[allow(dead_code)]
+#[derive(Tsify)]
 struct DecodedJwt {
     /// The JOSE header.
     #[tsify(type = "JwtHeader")]
@@ -103,19 +137,35 @@ struct DecodedJwt {
 
 // ------------------------------------------------------------------ JS values and errors
 
-/// Converts to a plain JS value (objects, not `Map`s).
-fn to_js(value: &impl Serialize) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+// JSON crosses the boundary as text, once: `JSON.parse` builds a JS object in one call (faster
+// than property by property), `JSON.stringify` reads one, and no converter is shipped.
+
+/// Parses JSON text; one parser instance (`from_slice`) for everything the package reads.
+fn json(text: &str) -> Option<Value> {
+    serde_json::from_slice(text.as_bytes()).ok()
 }
 
-/// Reads a JS argument; `undefined` and `null` give the default.
+/// Reads a JS value as JSON through `JSON.stringify`; `None` for what has no JSON form.
+fn js_to_json(value: &JsValue) -> Option<Value> {
+    json(&js_sys::JSON::stringify(value).ok()?.as_string()?)
+}
+
+/// A JSON value as a plain JS value, through its text and `JSON.parse`.
+#[cfg(feature = "wasm")]
+fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Reads a JS argument as `T` through its JSON text; `undefined` and `null` give the default,
+/// anything else that is not a `T` is a `TypeError` (serde's message, without a position).
+#[cfg(feature = "wasm")]
 fn from_js<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|err| js_sys::TypeError::new(&format!("{what}: {err}")).into())
+    let json =
+        js_to_json(&value).ok_or_else(|| type_error(&format!("{what}: not a JSON value")))?;
+    serde_json::from_value(json).map_err(|err| type_error(&format!("{what}: {err}")))
 }
 
 /// A JS `Error` with a name and extra properties.
@@ -153,21 +203,22 @@ pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
     else {
         return Err(malformed());
     };
-    let part = |text: &str| -> Result<Value, JsValue> {
+    // Each part's own JSON text, once it has parsed as an object (the package's `DecodedJwt`).
+    let part = |text: &str| -> Result<String, JsValue> {
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
-        match serde_json::from_slice(&bytes) {
-            Ok(value @ Value::Object(_)) => Ok(value),
+        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+        match json(&text) {
+            Some(Value::Object(_)) => Ok(text),
             _ => Err(malformed()),
         }
     };
-    Ok(to_js(&DecodedJwt {
-        header: part(header)?,
-        claims: part(claims)?,
-    }))
+    let (header, claims) = (part(header)?, part(claims)?);
+    js_sys::JSON::parse(&format!(r#"{{"header":{header},"claims":{claims}}}"#))
+        .map_err(|_| malformed())
 }
 
 /// What `verifyJwt` / `JwtVerifier` check besides the signature.
-#[derive(Debug, Default, Deserialize, Tsify)]
+#[derive(Debug, Default, Tsify)]
 #[serde(rename_all = "camelCase")]
 struct VerifyOptions {
     /// Required `iss`.
@@ -190,6 +241,80 @@ struct VerifyOptions {
     now: Option<f64>,
 }
 
+impl VerifyOptions {
+    /// Reads the options member by member; `undefined` and `null` (the object or a member)
+    /// give the default, a member of the wrong type is a `TypeError`.
+    fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(Self::default());
+        }
+        if !options.is_object() {
+            return Err(type_error("options: expected an object"));
+        }
+        let member = |name: &str| -> Result<Option<JsValue>, JsValue> {
+            let value = Reflect::get(options, &JsValue::from_str(name))?;
+            Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+        };
+        let string = |name: &str| -> Result<Option<String>, JsValue> {
+            member(name)?
+                .map(|value| {
+                    value
+                        .as_string()
+                        .ok_or_else(|| type_error(&format!("options.{name}: expected a string")))
+                })
+                .transpose()
+        };
+        let number = |name: &str| -> Result<Option<f64>, JsValue> {
+            member(name)?
+                .map(|value| {
+                    value
+                        .as_f64()
+                        .ok_or_else(|| type_error(&format!("options.{name}: expected a number")))
+                })
+                .transpose()
+        };
+        let leeway_secs = match number("leewaySecs")? {
+            None => None,
+            // Integers a JS number holds exactly: the cast is exact.
+            Some(secs) if secs.fract() == 0.0 && secs.abs() <= 9_007_199_254_740_991.0 => {
+                Some(secs as i64)
+            }
+            // No number in the message: formatting an f64 would ship core's float printing.
+            Some(_) => return Err(type_error("options.leewaySecs: expected an integer")),
+        };
+        let algorithms = match member("algorithms")? {
+            None => None,
+            Some(list) if js_sys::Array::is_array(&list) => Some(
+                js_sys::Array::from(&list)
+                    .iter()
+                    .map(|name| {
+                        let name = name.as_string().unwrap_or_default();
+                        JwtAlgorithm::from_name(&name).ok_or_else(|| {
+                            // Not `{name:?}`: Debug of a str ships core's Unicode tables.
+                            type_error(&format!(
+                                "options.algorithms: \"{name}\" is not \"EdDSA\" or \"HS256\""
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => return Err(type_error("options.algorithms: expected an array")),
+        };
+        Ok(Self {
+            issuer: string("issuer")?,
+            audience: string("audience")?,
+            algorithms,
+            leeway_secs,
+            typ: string("typ")?,
+            now: number("now")?,
+        })
+    }
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
 /// Verifies JWTs against a JWK Set with fixed options; the key set is parsed once.
 #[wasm_bindgen]
 pub struct JwtVerifier {
@@ -207,14 +332,12 @@ impl JwtVerifier {
         #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
     ) -> Result<JwtVerifier, JsValue> {
         let jwks: Value = match jwks.as_string() {
-            Some(text) => {
-                serde_json::from_str(&text).map_err(|_| token_error(TokenError::InvalidJwks))?
-            }
-            None => serde_wasm_bindgen::from_value(jwks)
-                .map_err(|_| token_error(TokenError::InvalidJwks))?,
-        };
+            Some(text) => json(&text),
+            None => js_to_json(&jwks),
+        }
+        .ok_or_else(|| token_error(TokenError::InvalidJwks))?;
         let keys = KeySet::from_jwks(&jwks).map_err(token_error)?;
-        let options: VerifyOptions = from_js(options, "options")?;
+        let options = VerifyOptions::from_js(&options)?;
         let algorithms = match options.algorithms {
             None => vec![Alg::EdDsa],
             Some(names) => names.into_iter().map(Alg::from).collect(),
@@ -225,7 +348,7 @@ impl JwtVerifier {
                 "options.leewaySecs: {leeway_secs} is not within 0..={}",
                 jwt::MAX_LEEWAY_SECS
             );
-            return Err(js_sys::TypeError::new(&msg).into());
+            return Err(type_error(&msg));
         }
         Ok(Self {
             keys,
@@ -246,9 +369,8 @@ impl JwtVerifier {
         let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
             .unwrap_or_default();
         let verified = jwt::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
-        // JSON.parse builds the claims object faster than property-by-property conversion.
-        let text = serde_json::to_string(&verified.claims).unwrap_or_default();
-        js_sys::JSON::parse(&text).map_err(|_| token_error(TokenError::Malformed))
+        // The token's own claims text, which the verifier parsed: nothing is written out again.
+        js_sys::JSON::parse(&verified.claims_json).map_err(|_| token_error(TokenError::Malformed))
     }
 }
 
@@ -275,10 +397,14 @@ pub fn is_well_formed_api_key(key: &str) -> bool {
 pub fn classify_credential(value: &str) -> JsValue {
     let kind = if api_key::parse(value).is_ok() {
         CredentialKind::ApiKey
-    } else if jwt_compact::UntrustedToken::new(value).is_ok() {
+    } else if jwt::UntrustedJwt::parse(value).is_ok() {
         CredentialKind::Jwt
     } else {
         CredentialKind::Unknown
     };
-    to_js(&kind)
+    // The serde name, which is also the TS type's.
+    match serde_json::to_value(kind) {
+        Ok(Value::String(name)) => JsValue::from_str(&name),
+        _ => JsValue::UNDEFINED,
+    }
 }

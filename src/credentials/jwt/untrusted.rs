@@ -18,6 +18,8 @@ pub struct UntrustedJwt<'t> {
     pub(super) kid: Option<String>,
     pub(super) typ: Option<String>,
     pub(super) claims: Map<String, Value>,
+    /// The claims as the token has them: JSON text that parsed as `claims` did.
+    pub(super) claims_json: String,
     pub(super) signature: Vec<u8>,
     header: Map<String, Value>,
     alg: String,
@@ -36,7 +38,10 @@ impl<'t> UntrustedJwt<'t> {
         };
         let signing_input = &token[..header.len() + 1 + claims.len()];
         let header = json_object(&base64url(header)?)?;
-        let claims = json_object(&base64url(claims)?)?;
+        let claims_json = base64url(claims)?;
+        let claims = json_object(&claims_json)?;
+        // JSON that parsed is UTF-8: this cannot fail.
+        let claims_json = String::from_utf8(claims_json).map_err(|_| TokenError::Malformed)?;
         let signature = base64url(signature)?;
         if header.contains_key("crit") {
             return Err(TokenError::Malformed);
@@ -61,6 +66,7 @@ impl<'t> UntrustedJwt<'t> {
             kid,
             typ,
             claims,
+            claims_json,
             signature,
         })
     }
@@ -173,12 +179,9 @@ impl<'de> Visitor<'de> for UniqueVisitor {
                 Entry::Vacant(slot) => {
                     slot.insert(value);
                 }
-                Entry::Occupied(slot) => {
-                    return Err(de::Error::custom(format_args!(
-                        "duplicate member {:?}",
-                        slot.key()
-                    )))
-                }
+                // No name in the message (it becomes `Malformed` anyway): formatting it with
+                // `{:?}` put core's string escaping and Unicode tables in every wasm build.
+                Entry::Occupied(_) => return Err(de::Error::custom("duplicate member")),
             }
         }
         Ok(Unique(Value::Object(object)))

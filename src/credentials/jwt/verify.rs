@@ -7,7 +7,10 @@
 //!   parts of canonical unpadded base64url (no `=`, no `+` or `/`, no stray trailing bits), then
 //!   a header and claims that are UTF-8 JSON objects in which no member is named twice, at any
 //!   depth (RFC 7515 §5.2 lets a recipient refuse them: two `sub`s may be read differently by
-//!   us and by the next parser). `jwt-compact` supplies the signature algorithms only.
+//!   us and by the next parser). Signatures are checked with `ed25519-dalek` and `hmac`
+//!   directly, the calls `jwt-compact`'s `Ed25519` and `Hs256` make (`jwt-compact` issues our
+//!   tokens; verifying through it would put `anyhow` and its error formatting in every build
+//!   that verifies, the package's verify-only entry included).
 //! - **The verifier picks the algorithm.** `alg` must be on [`Rules::algorithms`], and the key
 //!   is chosen by `kid` among our keys *of that algorithm*. Key-carrying headers (`jwk`, `jku`,
 //!   `x5u`, `x5c`) are never read.
@@ -19,10 +22,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use ed25519_dalek::VerifyingKey as PublicKey;
-use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
-use jwt_compact::{Algorithm, AlgorithmSignature};
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey as PublicKey};
+use hmac::{Hmac, Mac as _};
 use serde_json::{Map, Value};
+use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use super::{TokenError, UntrustedJwt};
 
@@ -61,7 +65,10 @@ impl Alg {
 #[derive(Clone)]
 enum Material {
     Ed25519(PublicKey),
-    Hs256(Hs256Key),
+    /// The secret itself, wiped on drop (as `jwt-compact`'s `Hs256Key` was); a keyed HMAC
+    /// state would save two SHA-256 blocks a verification but is as good as the key and
+    /// `hmac` does not wipe it.
+    Hs256(Zeroizing<Vec<u8>>),
 }
 
 /// One verification key.
@@ -94,7 +101,7 @@ impl VerifyingKey {
     pub fn hs256(kid: Option<String>, secret: &[u8]) -> Option<Self> {
         (secret.len() >= MIN_HS256_KEY_BYTES).then(|| Self {
             kid,
-            material: Material::Hs256(Hs256Key::new(secret)),
+            material: Material::Hs256(Zeroizing::new(secret.to_vec())),
         })
     }
 
@@ -141,28 +148,21 @@ impl VerifyingKey {
         Ok(Some(key))
     }
 
-    /// Whether `signature` is this key's signature of `message`.
+    /// Whether `signature` is this key's signature of `message`: its length first (64 bytes
+    /// for Ed25519, 32 for HS256), then the algorithm's own check, constant-time for HMAC.
     fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.material {
-            Material::Ed25519(public) => signature_verifies(Ed25519, public, message, signature),
-            Material::Hs256(secret) => signature_verifies(Hs256, secret, message, signature),
+            Material::Ed25519(public) => Signature::from_slice(signature)
+                .is_ok_and(|signature| public.verify(message, &signature).is_ok()),
+            // HMAC takes a key of any length: `new_from_slice` cannot fail.
+            Material::Hs256(secret) => {
+                Hmac::<Sha256>::new_from_slice(secret).is_ok_and(|mut mac| {
+                    mac.update(message);
+                    mac.verify_slice(signature).is_ok()
+                })
+            }
         }
     }
-}
-
-/// What `jwt-compact`'s validator does once the token is parsed: the length check, then the
-/// algorithm's own (constant-time for HMAC) verification.
-fn signature_verifies<A: Algorithm>(
-    alg: A,
-    key: &A::VerifyingKey,
-    message: &[u8],
-    signature: &[u8],
-) -> bool {
-    if A::Signature::LENGTH.is_some_and(|len| len.get() != signature.len()) {
-        return false;
-    }
-    A::Signature::try_from_slice(signature)
-        .is_ok_and(|signature| alg.verify_signature(&signature, key, message))
 }
 
 /// The keys a token may be signed with.
@@ -230,6 +230,9 @@ pub struct Verified {
     pub alg: Alg,
     /// Every claim, `exp`, `nbf` and `iat` included, as the token has them.
     pub claims: Map<String, Value>,
+    /// The same claims as the token's own JSON text (no member named twice): what the npm
+    /// package hands to `JSON.parse`, so that no claim is written out again.
+    pub claims_json: String,
     /// `exp`.
     pub expires_at: DateTime<Utc>,
 }
@@ -256,12 +259,18 @@ pub fn verify(
             return Err(TokenError::WrongType);
         }
     }
-    let UntrustedJwt { kid, claims, .. } = untrusted;
+    let UntrustedJwt {
+        kid,
+        claims,
+        claims_json,
+        ..
+    } = untrusted;
     let expires_at = check_claims(&claims, rules, now)?;
     Ok(Verified {
         kid,
         alg,
         claims,
+        claims_json,
         expires_at,
     })
 }

@@ -1,5 +1,6 @@
 use super::*;
 use chrono::TimeDelta;
+use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt as _, Claims, Header};
 use serde_json::json;
 
@@ -44,6 +45,9 @@ fn hs256_verifies_against_an_oct_jwk_and_audience_lists() {
     .unwrap();
     assert_eq!(verified.claims["sub"], "u");
     assert_eq!(verified.claims["exp"], 1_800_000_060);
+    // The text handed to JS is the same claims.
+    let text: Value = serde_json::from_str(&verified.claims_json).unwrap();
+    assert_eq!(text, Value::Object(verified.claims.clone()));
     let wrong = hs256_token(&secret, json!(["x"]));
     assert_eq!(
         verify(&wrong, &keys, &rules(vec![Alg::Hs256]), now()),

@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop test-oidc test-types test-deploy bench clean
+	test-browser test-interop test-oidc test-types test-deploy test-example bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -43,6 +43,7 @@ lint: setup
 	cargo clippy --target wasm32-unknown-unknown --features worker-entry -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features wasm --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --no-default-features --features verify --all-targets -- -D warnings
+	cargo clippy -p edge-auth-example-worker --target wasm32-unknown-unknown -- -D warnings
 
 test-native: setup
 	cargo test
@@ -62,6 +63,11 @@ test-e2e: build .dev.vars
 test-smoke: build .dev.vars
 	@tests/smoke.sh
 
+# The workers-rs Worker in examples/rust-worker, which embeds the component (feature worker),
+# in workerd beside the auth Worker, sharing its local KV.
+test-example: build .dev.vars
+	@tests/example.sh
+
 test-interop: build .dev.vars
 	node --test tests/interop/
 
@@ -75,7 +81,7 @@ test-oidc: build .dev.vars
 test-deploy: build
 	@tests/deploy.sh
 
-test: lint test-native test-wasm test-types test-e2e test-smoke test-interop test-browser test-oidc test-deploy
+test: lint test-native test-wasm test-types test-e2e test-smoke test-example test-interop test-browser test-oidc test-deploy
 
 bench: build .dev.vars
 	@bench/run.sh

@@ -2,6 +2,11 @@
 # `wrangler dev`, local KV in a temporary folder, on a loopback port. Stops them all on exit.
 # Each call sets: base (the URL), state (a temporary folder removed on exit), wrangler_pgid
 # (the process group of that wrangler and its workerd processes).
+# Two settings, read by each call when set (e.g. `WRANGLER_PERSIST_TO=... start_wrangler_in ...`):
+#   WRANGLER_PERSIST_TO  an absolute local state folder (--persist-to) instead of "$state/kv": two
+#                        Workers given the same one share their local KV namespaces by id.
+#   WRANGLER_READY_PATH  the path polled until the Worker answers, with any status, instead
+#                        of /.well-known/jwks.json answering 2xx (for Workers that serve none).
 
 wrangler_pgids=()
 wrangler_states=()
@@ -18,7 +23,8 @@ start_wrangler_in() {
   base="http://127.0.0.1:$port"
   state="$(mktemp -d)"
   wrangler_states+=("$state")
-  (cd "$dir" && exec setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$state/kv" \
+  local persist="${WRANGLER_PERSIST_TO:-$state/kv}" ready_path="${WRANGLER_READY_PATH:-}"
+  (cd "$dir" && exec setsid wrangler dev --local --ip 127.0.0.1 --port "$port" --persist-to "$persist" \
     --show-interactive-dev-session=false "$@" >"$state/wrangler.log" 2>&1) &
   local pgid=$!
   wrangler_pgid=$pgid
@@ -26,7 +32,7 @@ start_wrangler_in() {
   trap stop_wrangler EXIT
   printf '==> waiting for wrangler dev on %s' "$base"
   for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$base/.well-known/jwks.json" 2>/dev/null; then
+    if wrangler_ready "$ready_path"; then
       echo
       return 0
     fi
@@ -37,6 +43,14 @@ start_wrangler_in() {
   echo
   cat "$state/wrangler.log"
   return 1
+}
+
+wrangler_ready() { # wrangler_ready [PATH]: $base answers PATH at all, or its JWKS with 2xx
+  if [ -n "$1" ]; then
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' "$base$1" 2>/dev/null)" != 000 ]
+  else
+    curl -fsS -o /dev/null "$base/.well-known/jwks.json" 2>/dev/null
+  fi
 }
 
 stop_wrangler() {

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The workers-rs example (examples/rust-worker) in workerd: the auth Worker and the example
+# Worker, each under its own `wrangler dev`, share one local KV namespace (the same id, the
+# same --persist-to folder). A user registers, signs in and creates an API key at the auth
+# Worker; the example's GET /hello then accepts the JWT and the key, and answers anything
+# else with the component's own 401.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sh examples/rust-worker/build.sh
+. tests/lib/wrangler.sh
+start_wrangler "${EXAMPLE_AUTH_PORT:-8795}"
+auth="$base"
+kv="$state/kv"
+# The example's secrets are the auth Worker's own (.dev.vars, as `make dev` uses).
+WRANGLER_PERSIST_TO="$kv" WRANGLER_READY_PATH=/hello \
+  start_wrangler_in examples/rust-worker "${EXAMPLE_PORT:-8796}" --env-file "$PWD/.dev.vars"
+example="$base"
+pass=0
+fail=0
+
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then
+    pass=$((pass + 1)); echo "ok   $1"
+  else
+    fail=$((fail + 1)); echo "FAIL $1: expected $2, got $3"
+  fi
+}
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+hello() { # hello NAME [curl options]: GET /hello at the example; sets status, body, challenge
+  local name="$1"
+  shift
+  status=$(curl -sS -D "$state/$name.headers" -o "$state/$name.json" -w '%{http_code}' "$@" "$example/hello")
+  body="$state/$name.json"
+  # The scheme WWW-Authenticate names ("Bearer ..."), or nothing without the header.
+  challenge=$(grep -i '^www-authenticate:' "$state/$name.headers" | sed 's/^[^:]*: *//' | cut -d' ' -f1 | tr -d '\r' || true)
+}
+
+answer() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('hello'), d.get('scheme'))" <"$body"; }
+
+email="example-$RANDOM$RANDOM@example.com"
+status=$(curl -sS -o "$state/register.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/register" \
+  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
+check "auth Worker: register answers 201" 201 "$status"
+status=$(curl -sS -o "$state/login.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/login" \
+  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
+check "auth Worker: login answers 200" 200 "$status"
+token=$(json "['access_token']" <"$state/login.json")
+user=$(curl -fsS "$auth/api/v1/auth/me" -H "Authorization: Bearer $token" | json "['id']")
+status=$(curl -sS -o "$state/key.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/api-keys" \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"name":"example"}')
+check "auth Worker: API key created" 201 "$status"
+key=$(json "['key']" <"$state/key.json")
+
+hello jwt -H "Authorization: Bearer $token"
+check "example /hello with the JWT answers 200" 200 "$status"
+check "example /hello with the JWT: the user" "$user jwt" "$(answer)"
+
+hello key -H "Authorization: Bearer $key"
+check "example /hello with the sk- key answers 200" 200 "$status"
+check "example /hello with the sk- key: the user" "$user api_key" "$(answer)"
+
+# The JWT with its signature's first character changed: the right shape, a wrong signature.
+forged=$(python3 -c "import sys; h, s = sys.argv[1].rsplit('.', 1); print(h + '.' + ('B' if s[0] == 'A' else 'A') + s[1:])" "$token")
+for case in "a forged JWT:$forged" "an unknown sk- key:${key}x" "a garbage token:not-a-token"; do
+  name="${case%%:*}"
+  hello "$(printf '%s' "$name" | tr -c 'a-zA-Z0-9' -)" -H "Authorization: Bearer ${case#*:}"
+  check "example /hello with $name answers 401" 401 "$status"
+  check "example /hello with $name: WWW-Authenticate Bearer" Bearer "$challenge"
+done
+
+hello none
+check "example /hello without a credential answers 401" 401 "$status"
+check "example /hello without a credential: WWW-Authenticate Bearer" Bearer "$challenge"
+
+echo "example: $pass passed, $fail failed"
+[ "$fail" = 0 ]

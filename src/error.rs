@@ -86,7 +86,7 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[cfg_attr(
-    feature = "wasm",
+    feature = "verify",
     derive(tsify_next::Tsify),
     tsify(type_suffix = "Code")
 )]

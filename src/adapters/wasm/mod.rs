@@ -53,14 +53,6 @@ export interface AuthApiError extends Error {
   name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
 }"#;
 
-// `TokenErrorCode` is generated from `TokenError` (src/error.rs) under feature `wasm` only; the
-// verify-only build takes that same declaration from the full build it ships beside.
-#[cfg(not(feature = "wasm"))]
-#[wasm_bindgen(typescript_custom_section)]
-const VERIFY_TYPES: &'static str = r#"
-import type { TokenErrorCode } from "../web/edge_auth.js";
-export type { TokenErrorCode };"#;
-
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** Why a token was refused by `verifyJwt` / `JwtVerifier`. */

@@ -208,9 +208,15 @@ console.log(
     `${REQUESTS} requests per case, ${CONCURRENCY} in flight; medians over rounds`,
 );
 console.table(rows);
+// What each figure buys: when a logout or key revocation made elsewhere is seen.
+const semantics = {
+  edge: "revocation seen at once by the isolate that made it, by other isolates within RECORD_CACHE_SECS (10 s), at other locations within KV's ~60 s more",
+  strict: "revocation seen everywhere at once (a Durable Object call per request)",
+};
 for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
   console.log(
-    `ours (${name}) / baseline auth cost: JWT ${figures[`auth_cost_ratio_jwt${suffix}`]}, sk- key ${figures[`auth_cost_ratio_sk${suffix}`]} (goal ≤ 0.5)`,
+    `ours (${name}) / baseline auth cost: JWT ${figures[`auth_cost_ratio_jwt${suffix}`]}, sk- key ${figures[`auth_cost_ratio_sk${suffix}`]} (goal ≤ 0.5); ${semantics[name]}`,
   );
 }
+console.log("baseline: access tokens are stateless (a logout ends the refresh family; an access token lives until it expires, up to 15 min)");
 console.log(JSON.stringify(figures));

@@ -7,7 +7,8 @@
 # cost per request of both against the JavaScript baseline (bench/auth-cost.mjs, with
 # hono-ref served by bench/baseline.sh on a third instance). And argon2id in wasm against the
 # same parameters natively (examples/argon2_native.rs, then bench/argon2.mjs on the edge
-# instance), run first so that the native figure has the cores to itself.
+# instance), run first so that the native figure has the cores to itself; then the cold start
+# of ours against the baseline (bench/cold-start.mjs), before the three instances are started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> argon2id natively at wrangler.toml's parameters (examples/argon2_native.rs)"
@@ -16,6 +17,12 @@ echo "$native"
 native_ms=$(printf '%s\n' "$native" | tail -n 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["argon2_native_ms"])')
 . tests/lib/wrangler.sh
 . bench/baseline.sh
+trap stop_wrangler EXIT # also removes the baseline's copy if the cold start fails
+prepare_baseline
+echo "==> cold start: ours against the baseline, each started afresh (bench/cold-start.mjs)"
+cold="$(mktemp)"
+wrangler_states+=("$cold") # removed on exit
+node bench/cold-start.mjs . "$baseline_dir" | tee "$cold"
 start_wrangler "${BENCH_STRICT_PORT:-8797}" --var CONSISTENCY:strict
 strict_base=$base strict_pgid=$wrangler_pgid
 start_baseline "${BENCH_BASELINE_PORT:-8796}"
@@ -56,4 +63,4 @@ node -e '
 const fs = require("fs");
 const last = (f) => JSON.parse(fs.readFileSync(f, "utf8").trim().split("\n").pop());
 console.log(JSON.stringify(Object.assign({}, ...process.argv.slice(1).map(last))));
-' "$state/worker.json" "$state/consistency" "$state/argon2" "$state/auth-cost"
+' "$state/worker.json" "$state/consistency" "$state/argon2" "$cold" "$state/auth-cost"

@@ -4,9 +4,9 @@
 // (the folders holding each wrangler.toml; bench/worker.sh passes . and the baseline's copy).
 //
 // Method. ROUNDS rounds (default 3); in each, three Workers are started one after another
-// (the order rotating), each with `wrangler dev --local` in its own process group on a loopback
-// port with empty local storage: ours, the baseline, and a null Worker (a one-line fetch
-// handler, made here) that shows what workerd itself costs. Once wrangler prints "Ready on",
+// (the order rotating), each with `wrangler dev --local` in its own process group on a free
+// loopback port with empty local storage: ours, the baseline, and a null Worker (a one-line
+// fetch handler, made here) that shows what workerd itself costs. Once wrangler prints "Ready on",
 // one GET /.well-known/jwks.json is sent (the floor request of bench/auth-cost.mjs; the null
 // Worker answers any path) and must be a 200; then the instance is stopped. The cost of a
 // start is the CPU time of the group's workerd processes (bench/cpu.mjs) from spawn until that
@@ -19,12 +19,12 @@
 // start, exits non-zero without the JSON line. The last line is one JSON object.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { cpuMethod, cpuNs, groupPids, median, sum } from "./cpu.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS || 3);
-const PORT = Number(process.env.BENCH_COLD_PORT || 8795);
 const [oursDir, baselineDir] = process.argv.slice(2);
 if (!oursDir || !baselineDir) fail("usage: node bench/cold-start.mjs OURS_DIR BASELINE_DIR");
 
@@ -58,8 +58,20 @@ process.on("exit", () => {
 const workerdCpu = (pgid) =>
   sum(groupPids(pgid).filter((p) => p.comm === "workerd").map((p) => cpuNs(p.pid)));
 
+// A loopback port free now, so that no start waits on, or collides with, an earlier one still
+// letting go of its port (or anything else on the machine).
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer().once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
 async function coldStart(name, dir, round) {
   const state = path.join(temp, `${name}-${round}`);
+  const PORT = await freePort();
   const t0 = performance.now();
   const child = spawn(
     "wrangler",

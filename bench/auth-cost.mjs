@@ -21,15 +21,13 @@
 // over rounds. Ratio = our auth cost / the baseline's (lower is better). Wall-time medians per
 // request are printed for information only. Every reply must be 200; any failure or a
 // non-positive figure exits non-zero without the JSON line. The last line is one JSON object.
-import fs from "node:fs";
-import { execFileSync } from "node:child_process";
+import { cpuMethod, cpuNs, groupPids, median, sum } from "./cpu.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
 const REQUESTS = Number(process.env.REQUESTS || 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY || 1);
 const WARMUP = Number(process.env.WARMUP || 30);
 const API = "/api/v1/auth";
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 
 const servers = process.argv.slice(2).map((arg) => {
   const m = /^(\w+)=(http:\/\/127\.0\.0\.1:\d+),(\d+)$/.exec(arg);
@@ -45,38 +43,8 @@ function fail(msg) {
   process.exit(1);
 }
 
-// ---- CPU time of a process group's processes, from /proc ----
+// ---- CPU time of a process group's processes (bench/cpu.mjs) ----
 
-const read = (path) => fs.readFileSync(path, "utf8");
-function statFields(pid) {
-  const s = read(`/proc/${pid}/stat`);
-  return s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
-}
-function groupPids(pgid) {
-  const out = [];
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      if (Number(statFields(e)[2]) === pgid) out.push({ pid: Number(e), comm: read(`/proc/${e}/comm`).trim() });
-    } catch {} // gone meanwhile
-  }
-  return out;
-}
-const haveSchedstat = fs.existsSync("/proc/self/schedstat");
-function cpuNs(pid) {
-  if (haveSchedstat) {
-    let ns = 0;
-    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(read(`/proc/${pid}/task/${t}/schedstat`).split(" ")[0]);
-      } catch {} // thread exited
-    }
-    return ns;
-  }
-  const f = statFields(pid);
-  return ((Number(f[11]) + Number(f[12])) * 1e9) / CLK_TCK; // utime + stime
-}
-const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const sample = (s) => ({
   workerd: sum(s.workerd.map(cpuNs)),
   node: sum(s.node.map(cpuNs)),
@@ -136,11 +104,6 @@ async function batch(s, c, n) {
   return walls;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const r1 = (x) => Math.round(x * 10) / 10;
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
@@ -204,7 +167,7 @@ for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
 }
 console.log(
   `==> auth cost above the floor, ours against the baseline (hono + jose + KV): workerd CPU time ` +
-    `(${haveSchedstat ? "schedstat ns" : `utime+stime at ${CLK_TCK} ticks/s`}), ${ROUNDS} interleaved rounds of ` +
+    `(${cpuMethod()}), ${ROUNDS} interleaved rounds of ` +
     `${REQUESTS} requests per case, ${CONCURRENCY} in flight; medians over rounds`,
 );
 console.table(rows);

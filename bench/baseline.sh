@@ -10,6 +10,13 @@
 # both Workers run on the very same workerd binary.
 
 start_baseline() { # start_baseline PORT
+  prepare_baseline
+  start_wrangler_in "$baseline_dir" "$1"
+}
+
+# prepare_baseline: sets baseline_dir to a fresh copy of the baseline, ready for `wrangler dev`
+# (bench/cold-start.mjs starts its own instances there).
+prepare_baseline() {
   local src="${HONO_REF:-../shared/reference/hono-ref}"
   [ -f "$src/wrangler.toml" ] || { echo "baseline not found: $src (set HONO_REF)" >&2; return 1; }
   local lock_sha deps copy
@@ -30,5 +37,5 @@ start_baseline() { # start_baseline PORT
   chmod -R u+w "$copy/hono-ref"
   rm -rf "$copy/hono-ref/node_modules" "$copy/hono-ref/.wrangler" "$copy/hono-ref/.kvdata"
   ln -s "$deps/node_modules" "$copy/hono-ref/node_modules"
-  start_wrangler_in "$copy/hono-ref" "$1"
+  baseline_dir="$copy/hono-ref"
 }

@@ -5,11 +5,24 @@
 # Also prints the Worker's .wasm size, raw and gzip, and what CONSISTENCY=strict costs against
 # edge (bench/consistency.mjs, on a second instance with CONSISTENCY=strict), and the auth
 # cost per request of both against the JavaScript baseline (bench/auth-cost.mjs, with
-# hono-ref served by bench/baseline.sh on a third instance).
+# hono-ref served by bench/baseline.sh on a third instance). And argon2id in wasm against the
+# same parameters natively (examples/argon2_native.rs, then bench/argon2.mjs on the edge
+# instance), run first so that the native figure has the cores to itself; then the cold start
+# of ours against the baseline (bench/cold-start.mjs), before the three instances are started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "==> argon2id natively at wrangler.toml's parameters (examples/argon2_native.rs)"
+native=$(cargo run --quiet --release --example argon2_native)
+echo "$native"
+native_ms=$(printf '%s\n' "$native" | tail -n 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["argon2_native_ms"])')
 . tests/lib/wrangler.sh
 . bench/baseline.sh
+trap stop_wrangler EXIT # also removes the baseline's copy if the cold start fails
+prepare_baseline
+echo "==> cold start: ours against the baseline, each started afresh (bench/cold-start.mjs)"
+cold="$(mktemp)"
+wrangler_states+=("$cold") # removed on exit
+node bench/cold-start.mjs . "$baseline_dir" | tee "$cold"
 start_wrangler "${BENCH_STRICT_PORT:-8797}" --var CONSISTENCY:strict
 strict_base=$base strict_pgid=$wrangler_pgid
 start_baseline "${BENCH_BASELINE_PORT:-8796}"
@@ -39,6 +52,8 @@ echo "GET /me with a JWT: median ${me_ms} ms"
 echo "worker wasm: ${raw} bytes raw, ${gz} bytes gzip"
 echo "==> CONSISTENCY=strict against edge"
 node bench/consistency.mjs "$strict_base" "$base" | tee "$state/consistency"
+echo "==> argon2id: wasm in workerd against native"
+node bench/argon2.mjs "$base" "$wrangler_pgid" "$native_ms" | tee "$state/argon2"
 echo "==> auth cost: ours (edge, strict) against the baseline"
 node bench/auth-cost.mjs "edge=$base,$wrangler_pgid" "strict=$strict_base,$strict_pgid" \
   "baseline=$baseline_base,$baseline_pgid" | tee "$state/auth-cost"
@@ -48,4 +63,4 @@ node -e '
 const fs = require("fs");
 const last = (f) => JSON.parse(fs.readFileSync(f, "utf8").trim().split("\n").pop());
 console.log(JSON.stringify(Object.assign({}, ...process.argv.slice(1).map(last))));
-' "$state/worker.json" "$state/consistency" "$state/auth-cost"
+' "$state/worker.json" "$state/consistency" "$state/argon2" "$cold" "$state/auth-cost"

@@ -16,18 +16,7 @@ kv="$state/kv"
 WRANGLER_PERSIST_TO="$kv" WRANGLER_READY_PATH=/hello \
   start_wrangler_in examples/rust-worker "${EXAMPLE_PORT:-8796}" --env-file "$PWD/.dev.vars"
 example="$base"
-pass=0
-fail=0
-
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then
-    pass=$((pass + 1)); echo "ok   $1"
-  else
-    fail=$((fail + 1)); echo "FAIL $1: expected $2, got $3"
-  fi
-}
-
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+. tests/lib/check.sh
 
 hello() { # hello NAME [curl options]: GET /hello at the example; sets status, body, challenge
   local name="$1"

@@ -7,18 +7,7 @@ cd "$(dirname "$0")/.."
 
 . tests/lib/wrangler.sh
 start_wrangler "${SMOKE_PORT:-8799}"
-pass=0
-fail=0
-
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then
-    pass=$((pass + 1)); echo "ok   $1"
-  else
-    fail=$((fail + 1)); echo "FAIL $1: expected $2, got $3"
-  fi
-}
-
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+. tests/lib/check.sh
 
 email="smoke-$RANDOM$RANDOM@example.com"
 status=$(curl -sS -o "$state/register.json" -w '%{http_code}' -X POST "$base/api/v1/auth/register" \

@@ -299,7 +299,7 @@ fn a_login_to_a_provider_only_account_costs_a_password_hash_too() {
         email: "sso@example.com".into(),
         name: None,
         password_hash: "!oidc".into(),
-        created_at: now.timestamp(),
+        created_at: now.into(),
     };
     block_on(records.put(&store::user_key(&user.id), &user, None, now)).unwrap();
     let owner = EmailRecord {

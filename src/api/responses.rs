@@ -5,16 +5,16 @@ use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::Scheme;
-use crate::store::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UserRecord};
+use crate::store::{ApiKeyRecord, IdentityLinkRecord, PrivateKeyRecord, UnixTime, UserRecord};
 
 /// Formats Unix seconds as `2019-08-24T14:15:22Z`.
-pub fn timestamp(unix: i64) -> String {
-    DateTime::from_timestamp(unix, 0)
+pub fn timestamp(unix: UnixTime) -> String {
+    DateTime::from_timestamp(unix.secs(), 0)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn timestamp_opt(unix: Option<i64>) -> Option<String> {
+fn timestamp_opt(unix: Option<UnixTime>) -> Option<String> {
     unix.map(timestamp)
 }
 

@@ -11,7 +11,7 @@ use super::{bearer, classify, Access, Authenticator, Credential, Principal, Sche
 use crate::error::{AuthError, Rejection, TokenError};
 use crate::http::Request;
 use crate::ports::{Atomic, Clock, Revocable, Store};
-use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord};
+use crate::store::{self, ApiKeyRecord, ApiKeyUseRecord, Records, SessionRecord, UnixTime};
 
 pub(super) async fn authenticate<S: Store, C: Clock, P: Provider, A: Atomic>(
     auth: &Authenticator<'_, S, C, P, A>,
@@ -112,10 +112,7 @@ async fn authenticate_access_token<S: Store, C: Clock, P: Provider, A: Atomic>(
             Err(AuthError::InvalidToken(Rejection::SessionEnded))
         }
         Some(s)
-            if !revoked
-                && !s.revoked
-                && s.user_id == claims.sub
-                && s.expires_at > now.timestamp() =>
+            if !revoked && !s.revoked && s.user_id == claims.sub && s.expires_at > now.into() =>
         {
             Ok(Principal {
                 user_id: claims.sub,
@@ -172,7 +169,10 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
     }
     let at = auth.clock.now();
     let now = at.timestamp();
-    if record.expires_at.is_some_and(|at| now >= at) {
+    if record
+        .expires_at
+        .is_some_and(|expiry| UnixTime::from(at) >= expiry)
+    {
         return Err(AuthError::InvalidToken(Rejection::ApiKeyExpired));
     }
     // Use is recorded beside the key, never by rewriting it: a rewrite racing a revoke would
@@ -181,7 +181,7 @@ async fn authenticate_api_key<S: Store, C: Clock, P: Provider, A: Atomic>(
         .memo
         .should_record_use(record.id.as_str(), now, LAST_USED_RESOLUTION_SECS)
     {
-        let used = ApiKeyUseRecord { at: now };
+        let used = ApiKeyUseRecord { at: at.into() };
         let _ = records
             .put(
                 &store::api_key_use_key(&record.id),

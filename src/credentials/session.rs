@@ -11,7 +11,7 @@
 //! peppered HMAC is stored.
 
 use crate::ports::{PortError, Random};
-use crate::store::RefreshRecord;
+use crate::store::{RefreshRecord, UnixTime};
 use crate::util::base62;
 use crate::util::secret::Secret;
 
@@ -56,14 +56,14 @@ pub enum Exchange {
     Expired,
 }
 
-/// Decides the fate of a presented refresh token at `now` (Unix seconds).
-pub fn exchange(record: &RefreshRecord, now: i64, grace_secs: i64) -> Exchange {
+/// Decides the fate of a presented refresh token at `now`.
+pub fn exchange(record: &RefreshRecord, now: UnixTime, grace_secs: i64) -> Exchange {
     if now >= record.expires_at {
         return Exchange::Expired;
     }
     match record.spent_at {
         None => Exchange::Rotate,
-        Some(spent) if now - spent < grace_secs => Exchange::WithinGrace,
+        Some(spent) if now.since(spent) < grace_secs => Exchange::WithinGrace,
         Some(_) => Exchange::Reuse,
     }
 }
@@ -79,8 +79,8 @@ mod tests {
             session_id: SessionId::new("s"),
             user_id: UserId::new("u"),
             hash: "h".into(),
-            expires_at: 1_000,
-            spent_at,
+            expires_at: at(1_000),
+            spent_at: spent_at.map(at),
         }
     }
 
@@ -92,12 +92,17 @@ mod tests {
         assert_eq!(parse("rt-short"), None);
     }
 
+    fn at(secs: i64) -> UnixTime {
+        UnixTime::from_secs(secs)
+    }
+
     #[test]
     fn spent_token_is_reuse_only_after_the_grace_window() {
-        assert_eq!(exchange(&record(None), 100, 10), Exchange::Rotate);
-        assert_eq!(exchange(&record(Some(100)), 109, 10), Exchange::WithinGrace);
-        assert_eq!(exchange(&record(Some(100)), 110, 10), Exchange::Reuse);
-        assert_eq!(exchange(&record(Some(100)), 100, 0), Exchange::Reuse);
-        assert_eq!(exchange(&record(None), 1_000, 10), Exchange::Expired);
+        assert_eq!(exchange(&record(None), at(100), 10), Exchange::Rotate);
+        let spent = record(Some(100));
+        assert_eq!(exchange(&spent, at(109), 10), Exchange::WithinGrace);
+        assert_eq!(exchange(&spent, at(110), 10), Exchange::Reuse);
+        assert_eq!(exchange(&spent, at(100), 0), Exchange::Reuse);
+        assert_eq!(exchange(&record(None), at(1_000), 10), Exchange::Expired);
     }
 }

@@ -1,7 +1,8 @@
-//! The identifiers of the records, each its own type so that one is never passed where another
-//! belongs (a session id as a user id, a key id as a session id). Stored and sent as plain
-//! strings: `serde(transparent)`.
+//! The identifiers and times of the records, each its own type so that one is never passed
+//! where another belongs (a session id as a user id, a lifetime in seconds as an instant).
+//! Stored as plain strings and numbers: `serde(transparent)`.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 macro_rules! id {
@@ -62,3 +63,37 @@ id!(
     /// An API key's public id (its 16 characters after `sk-`).
     ApiKeyId
 );
+
+/// An instant, in whole seconds since the Unix epoch (UTC): what records store. Lifetimes and
+/// windows stay plain seconds (`i64`); only [`UnixTime::plus`] turns one into an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnixTime(i64);
+
+impl UnixTime {
+    /// The instant `secs` seconds after the epoch.
+    pub fn from_secs(secs: i64) -> Self {
+        Self(secs)
+    }
+
+    /// Seconds since the epoch.
+    pub fn secs(self) -> i64 {
+        self.0
+    }
+
+    /// The instant `secs` seconds later (earlier if negative).
+    pub fn plus(self, secs: i64) -> Self {
+        Self(self.0.saturating_add(secs))
+    }
+
+    /// Seconds from `earlier` to this instant (negative if `earlier` is later).
+    pub fn since(self, earlier: Self) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl From<DateTime<Utc>> for UnixTime {
+    fn from(at: DateTime<Utc>) -> Self {
+        Self(at.timestamp())
+    }
+}

@@ -9,7 +9,7 @@ pub mod cache;
 mod ids;
 pub mod throttle;
 
-pub use ids::{ApiKeyId, SessionId, UserId};
+pub use ids::{ApiKeyId, SessionId, UnixTime, UserId};
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -81,7 +81,7 @@ pub struct UserRecord {
     /// argon2id PHC string.
     pub password_hash: String,
     /// Unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// The owner of an email address.
@@ -107,13 +107,13 @@ pub struct ApiKeyRecord {
     /// Scopes granted to it.
     pub scopes: Vec<String>,
     /// Unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Unix seconds, if it expires.
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<UnixTime>,
     /// Unix seconds. Written only by records made before use was kept in
     /// [`ApiKeyUseRecord`]; read for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<i64>,
+    pub last_used_at: Option<UnixTime>,
 }
 
 /// When an API key was last used (to the minute). Written by each request that uses the key,
@@ -121,7 +121,7 @@ pub struct ApiKeyRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyUseRecord {
     /// Unix seconds.
-    pub at: i64,
+    pub at: UnixTime,
 }
 
 /// The entry listing an API key under its owner.
@@ -139,9 +139,9 @@ pub struct SessionRecord {
     /// Set by logout or by reuse of a spent refresh token.
     pub revoked: bool,
     /// Unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Unix seconds: no refresh token of the family outlives it.
-    pub expires_at: i64,
+    pub expires_at: UnixTime,
 }
 
 /// One refresh token.
@@ -154,9 +154,9 @@ pub struct RefreshRecord {
     /// Peppered HMAC of the whole token.
     pub hash: String,
     /// Unix seconds.
-    pub expires_at: i64,
+    pub expires_at: UnixTime,
     /// When it was exchanged, if it was.
-    pub spent_at: Option<i64>,
+    pub spent_at: Option<UnixTime>,
 }
 
 /// `v1:identity:{id}`: the user a provider identity (`iss`, `sub`) signs in as.
@@ -176,7 +176,7 @@ pub struct IdentityLinkRecord {
     /// The provider's verified email when linked.
     pub email: Option<String>,
     /// Unix seconds.
-    pub linked_at: i64,
+    pub linked_at: UnixTime,
 }
 
 /// An encrypted private key as stored.
@@ -194,9 +194,9 @@ pub struct PrivateKeyRecord {
     /// The key, encrypted.
     pub sealed: Sealed,
     /// Unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Unix seconds.
-    pub updated_at: i64,
+    pub updated_at: UnixTime,
 }
 
 /// Why a record could not be read or written. Never the client's doing: each is a 500.
@@ -269,7 +269,7 @@ impl<'a, S: Store> Records<'a, S> {
         &self,
         key: &str,
         record: &T,
-        expires_at: Option<i64>,
+        expires_at: Option<UnixTime>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut value = serde_json::to_value(record).map_err(|e| StoreError::Corrupt {
@@ -280,7 +280,7 @@ impl<'a, S: Store> Records<'a, S> {
             object.insert("v".into(), VERSION.into());
         }
         let ttl = expires_at.map(|at| {
-            let secs = u64::try_from(at - now.timestamp()).unwrap_or(0);
+            let secs = u64::try_from(at.since(now.into())).unwrap_or(0);
             secs.max(MIN_TTL_SECS)
         });
         Ok(self.store.put(key, &value.to_string(), ttl).await?)

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ConfigError;
 use crate::http::Request;
 use crate::ports::{Atomic, Attempt, PortError, Store};
-use crate::store::{Records, StoreError};
+use crate::store::{Records, StoreError, UnixTime};
 
 /// At most `max` attempts per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +205,12 @@ impl Throttle {
             },
         };
         let _ = records
-            .put(&self.key, &counter, Some(counter.window_ends_at), now)
+            .put(
+                &self.key,
+                &counter,
+                Some(UnixTime::from_secs(counter.window_ends_at)),
+                now,
+            )
             .await;
     }
 

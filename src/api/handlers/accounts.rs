@@ -59,7 +59,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             email,
             name,
             password_hash,
-            created_at: now.timestamp(),
+            created_at: now.into(),
         };
         let email_hash = store::email_hash(&user.email);
         if self

@@ -11,7 +11,7 @@ use crate::credentials::Principal;
 use crate::error::AuthError;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Revocable, Store};
-use crate::store::{self, ApiKeyId, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord};
+use crate::store::{self, ApiKeyId, ApiKeyIndexRecord, ApiKeyRecord, ApiKeyUseRecord, UnixTime};
 
 impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     pub(crate) async fn list_api_keys(&self, principal: &Principal) -> Result<Response, AuthError> {
@@ -68,8 +68,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             hash: api_key::hash_secret(&self.config.pepper, new.key.expose()),
             last4: api_key::last4(new.key.expose()),
             scopes,
-            created_at: now.timestamp(),
-            expires_at: days.map(|d| now.timestamp() + d * 86_400),
+            created_at: now.into(),
+            expires_at: days.map(|d| UnixTime::from(now).plus(d * 86_400)),
             last_used_at: None,
         };
         let records = self.records();
@@ -127,7 +127,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         // no longer authenticates at the edge either. If a delete below fails the key stays
         // revoked and the error is returned so the caller retries.
         self.atomic
-            .revoke(Revocable::ApiKey(key_id.as_str()), record.expires_at)
+            .revoke(
+                Revocable::ApiKey(key_id.as_str()),
+                record.expires_at.map(UnixTime::secs),
+            )
             .await?;
         records.delete(&key).await?;
         let index_key = format!(

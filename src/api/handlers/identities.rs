@@ -13,7 +13,7 @@ use crate::error::AuthError;
 use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
-use crate::store::{self, IdentityLinkRecord, IdentityRecord, UserId, UserRecord};
+use crate::store::{self, IdentityLinkRecord, IdentityRecord, UnixTime, UserId, UserRecord};
 
 use super::oauth::{
     bad, code_key, is_challenge, is_token, link_key, CodeRecord, Grant, LinkTicket, CODE_LEN,
@@ -40,7 +40,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             issuer: issuer.to_owned(),
             subject: subject.to_owned(),
             email,
-            linked_at: now.timestamp(),
+            linked_at: now.into(),
         };
         let id = oidc::identity_id(issuer, subject);
         records
@@ -69,7 +69,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         }
         let presented = oidc::pkce_challenge(&code_verifier);
         let matches = bool::from(presented.as_bytes().ct_eq(record.challenge.as_bytes()));
-        if !matches || self.clock.now().timestamp() >= record.expires_at {
+        if !matches || UnixTime::from(self.clock.now()) >= record.expires_at {
             return Err(invalid());
         }
         let user_id = match record.grant {
@@ -122,7 +122,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             user_id: principal.user_id.clone(),
             challenge: code_challenge,
         };
-        let expires_at = now.timestamp() + CODE_TTL_SECS;
+        let expires_at = UnixTime::from(now).plus(CODE_TTL_SECS);
         self.records()
             .put(&link_key(&ticket), &record, Some(expires_at), now)
             .await?;

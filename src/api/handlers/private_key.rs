@@ -47,8 +47,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         )?;
         let record = PrivateKeyRecord {
             sealed,
-            created_at: previous.map_or(now.timestamp(), |p| p.created_at),
-            updated_at: now.timestamp(),
+            created_at: previous.map_or(now.into(), |p| p.created_at),
+            updated_at: now.into(),
         };
         self.records()
             .put(

@@ -12,7 +12,7 @@ use crate::credentials::Principal;
 use crate::error::{AuthError, Rejection};
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Revocable, Rotation, Store};
-use crate::store::{self, RefreshRecord, SessionId, SessionRecord, StoreError, UserId};
+use crate::store::{self, RefreshRecord, SessionId, SessionRecord, StoreError, UnixTime, UserId};
 use crate::util::secret::Secret;
 
 const SESSION_ID_LEN: usize = 22;
@@ -36,8 +36,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let session = SessionRecord {
             user_id: user_id.to_owned(),
             revoked: false,
-            created_at: now.timestamp(),
-            expires_at: now.timestamp() + self.config.refresh_ttl_secs,
+            created_at: now.into(),
+            expires_at: UnixTime::from(now).plus(self.config.refresh_ttl_secs),
         };
         let key = store::session_key(&session_id);
         self.records()
@@ -115,7 +115,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let session_key = store::session_key(&record.session_id);
         let now = self.clock.now();
         let grace = self.config.refresh_grace_secs;
-        let first = match session::exchange(&record, now.timestamp(), grace) {
+        let first = match session::exchange(&record, now.into(), grace) {
             Exchange::Expired => return Err(AuthError::InvalidToken(Rejection::RefreshExpired)),
             Exchange::Reuse => return self.end_reused(&record, &session_key, session).await,
             Exchange::Rotate => true,
@@ -134,7 +134,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
                 now.timestamp(),
                 grace,
                 &offered,
-                session.expires_at - now.timestamp(),
+                session.expires_at.since(now.into()),
             )
             .await?;
         let tokens = match rotation {
@@ -180,7 +180,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     /// Records in the store that the presented token is spent (its successor is chosen).
     async fn mark_spent(&self, token_id: &str, mut record: RefreshRecord) -> Result<(), AuthError> {
         let now = self.clock.now();
-        record.spent_at = Some(now.timestamp());
+        record.spent_at = Some(now.into());
         let key = store::refresh_key(token_id);
         self.records()
             .put(&key, &record, Some(record.expires_at), now)
@@ -239,7 +239,10 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
     ) -> Result<(), AuthError> {
         let until = Some(session.expires_at);
         self.atomic
-            .revoke(Revocable::Session(session_id.as_str()), until)
+            .revoke(
+                Revocable::Session(session_id.as_str()),
+                until.map(UnixTime::secs),
+            )
             .await?;
         session.revoked = true;
         let now = self.clock.now();

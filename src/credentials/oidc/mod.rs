@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::credentials::jwt::{self, Rules, TokenError};
 use crate::ports::PortError;
-use crate::store::StoreError;
+use crate::store::{StoreError, UnixTime};
 
 /// How long discovery and JWKS documents are trusted.
 pub const CACHE_MAX_AGE_SECS: i64 = 3600;
@@ -209,7 +209,12 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         let records = crate::store::Records::new(self.store);
         let expires = cached.fetched_at + CACHE_MAX_AGE_SECS;
         records
-            .put(key, cached, Some(expires), self.clock.now())
+            .put(
+                key,
+                cached,
+                Some(UnixTime::from_secs(expires)),
+                self.clock.now(),
+            )
             .await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::http::BASE_PATH;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
 use crate::store::throttle::{self, Throttle};
-use crate::store::UserId;
+use crate::store::{UnixTime, UserId};
 
 use super::{
     bad, is_challenge, is_token, link_key, state_cookie, state_key, LinkTicket, OauthState,
@@ -88,7 +88,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
             client_challenge,
             link_user_id,
         };
-        let expires = now.timestamp() + oidc::STATE_TTL_SECS;
+        let expires = UnixTime::from(now).plus(oidc::STATE_TTL_SECS);
         records
             .put(&state_key(&state), &pending, Some(expires), now)
             .await?;

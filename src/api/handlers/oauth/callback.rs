@@ -8,7 +8,7 @@ use crate::credentials::oidc::{self, Expect, OidcConfig, Outbound, Provider};
 use crate::error::AuthError;
 use crate::http::{Request, Response};
 use crate::ports::{Atomic, Clock, Random, Store};
-use crate::store::{self, EmailRecord, IdentityRecord};
+use crate::store::{self, EmailRecord, IdentityRecord, UnixTime};
 
 use super::{
     bad, code_key, is_token, state_cookie, state_key, CodeRecord, Grant, OauthState, CODE_LEN,
@@ -83,7 +83,7 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
         let one_time = crate::util::base62::random(&self.rng, CODE_LEN)?;
         let record = CodeRecord {
             challenge: pending.client_challenge,
-            expires_at: now.timestamp() + CODE_TTL_SECS,
+            expires_at: UnixTime::from(now).plus(CODE_TTL_SECS),
             grant,
         };
         self.records()

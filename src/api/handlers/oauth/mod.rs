@@ -30,7 +30,7 @@ use crate::error::AuthError;
 use crate::http::Request;
 use crate::http::BASE_PATH;
 use crate::ports::{Atomic, Clock, Random, Store};
-use crate::store::UserId;
+use crate::store::{UnixTime, UserId};
 
 mod authorize;
 mod callback;
@@ -86,7 +86,7 @@ pub(super) enum Grant {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct CodeRecord {
     pub(super) challenge: String,
-    pub(super) expires_at: i64,
+    pub(super) expires_at: UnixTime,
     pub(super) grant: Grant,
 }
 

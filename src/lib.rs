@@ -14,7 +14,8 @@
 //!   the atomic operations in [`ports::Atomic`]; the identity-provider port is
 //!   [`oidc::Provider`]).
 //! - `util/`: base62 identifiers and [`Secret`].
-//! - `store/`: every KV key and record, versioned, and their typed ids; the throttle counters;
+//! - `store/`: every KV key and record, versioned, with typed ids and instants (`UnixTime`); the
+//!   throttle counters;
 //!   the isolate's short memory of hot records (`cache`).
 //! - `credentials/`: who is calling. [`Principal`] and [`Authenticator`]; `jwt/` (our keys,
 //!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),

@@ -15,8 +15,7 @@
 //!   [`oidc::Provider`]).
 //! - `util/`: base62 identifiers and [`Secret`].
 //! - `store/`: every KV key and record, versioned, with typed ids and instants (`UnixTime`); the
-//!   throttle counters;
-//!   the isolate's short memory of hot records (`cache`).
+//!   throttle counters; the isolate's short memory of hot records (`cache`).
 //! - `credentials/`: who is calling. [`Principal`] and [`Authenticator`]; `jwt/` (our keys,
 //!   the one strict JWT parser and verifier), `api_key`, `session` (refresh tokens),
 //!   `password` (argon2id), `private_key` (sealed at rest), `oidc` (discovery, JWKS cache,

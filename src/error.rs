@@ -272,47 +272,8 @@ impl From<PortError> for AuthError {
     }
 }
 
-// Each layer's own errors become an `AuthError` here, once.
-
-impl From<crate::store::StoreError> for AuthError {
-    fn from(err: crate::store::StoreError) -> Self {
-        Self::Internal(err.to_string())
-    }
-}
-
-impl From<crate::store::throttle::ThrottleError> for AuthError {
-    fn from(err: crate::store::throttle::ThrottleError) -> Self {
-        use crate::store::throttle::ThrottleError;
-        match err {
-            ThrottleError::Limited { retry_after_secs } => {
-                Self::TooManyRequests { retry_after_secs }
-            }
-            ThrottleError::Store(err) => err.into(),
-        }
-    }
-}
-
-impl From<crate::credentials::password::HashError> for AuthError {
-    fn from(err: crate::credentials::password::HashError) -> Self {
-        Self::Internal(err.to_string())
-    }
-}
-
-impl From<crate::credentials::oidc::ProviderError> for AuthError {
-    fn from(err: crate::credentials::oidc::ProviderError) -> Self {
-        use crate::credentials::oidc::ProviderError;
-        match err {
-            ProviderError::Upstream(what) => Self::Upstream(what),
-            ProviderError::Store(err) => err.into(),
-        }
-    }
-}
-
-impl From<crate::credentials::private_key::SealError> for AuthError {
-    fn from(err: crate::credentials::private_key::SealError) -> Self {
-        Self::Internal(err.to_string())
-    }
-}
+// Each layer's own error becomes an `AuthError` once, by the `From` beside its definition
+// (store, throttle, password, private_key, oidc): this file imports no layer above it.
 
 impl AuthError {
     /// The status code.

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
 
+use crate::error::AuthError;
 use crate::ports::Random;
 
 /// Length of the hashes we make (argon2's default).
@@ -35,6 +36,12 @@ impl std::fmt::Display for HashError {
 }
 
 impl std::error::Error for HashError {}
+
+impl From<HashError> for AuthError {
+    fn from(err: HashError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::error::AuthError;
 use crate::ports::{PortError, Random};
 use crate::util::secret::Secret;
 
@@ -80,6 +81,12 @@ impl std::fmt::Display for SealError {
 }
 
 impl std::error::Error for SealError {}
+
+impl From<SealError> for AuthError {
+    fn from(err: SealError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
 
 fn cipher(kek: &Secret<Vec<u8>>) -> Result<Aes256Gcm, SealError> {
     Aes256Gcm::new_from_slice(kek.expose()).map_err(|_| SealError::BadKey)

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::AuthError;
 use crate::ports::{PortError, Store, MIN_TTL_SECS};
 
 const VERSION: u64 = 1;
@@ -227,6 +228,13 @@ impl std::error::Error for StoreError {}
 impl From<PortError> for StoreError {
     fn from(err: PortError) -> Self {
         Self::Port(err)
+    }
+}
+
+/// A record that cannot be read or written is the server's fault: a 500.
+impl From<StoreError> for AuthError {
+    fn from(err: StoreError) -> Self {
+        Self::Internal(err.to_string())
     }
 }
 

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ConfigError;
+use crate::error::{AuthError, ConfigError};
 use crate::http::Request;
 use crate::ports::{Atomic, Attempt, PortError, Store};
 use crate::store::{Records, StoreError, UnixTime};
@@ -144,6 +144,18 @@ impl From<StoreError> for ThrottleError {
 impl From<PortError> for ThrottleError {
     fn from(err: PortError) -> Self {
         Self::Store(err.into())
+    }
+}
+
+/// A reached limit is a 429 with `Retry-After`; a counter that cannot be read, a 500.
+impl From<ThrottleError> for AuthError {
+    fn from(err: ThrottleError) -> Self {
+        match err {
+            ThrottleError::Limited { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
+            ThrottleError::Store(err) => err.into(),
+        }
     }
 }
 

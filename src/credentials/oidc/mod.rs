@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::credentials::jwt::{self, Rules, TokenError};
+use crate::error::AuthError;
 use crate::ports::PortError;
 use crate::store::{StoreError, UnixTime};
 
@@ -105,6 +106,16 @@ impl std::error::Error for ProviderError {}
 impl From<StoreError> for ProviderError {
     fn from(err: StoreError) -> Self {
         Self::Store(err)
+    }
+}
+
+/// An unusable provider is a 502 (logged, never sent); a broken cache, a 500.
+impl From<ProviderError> for AuthError {
+    fn from(err: ProviderError) -> Self {
+        match err {
+            ProviderError::Upstream(what) => Self::Upstream(what),
+            ProviderError::Store(err) => err.into(),
+        }
     }
 }
 

@@ -53,9 +53,11 @@ test-wasm: setup
 	$(WASM_PACK) test --node -- --features wasm --test wasm_node
 	$(WASM_PACK) test --headless --chrome -- --features wasm --test wasm_browser
 
-# The package's generated TypeScript, used as an app would, under tsc --strict.
+# The package's generated TypeScript, used as an app would, under tsc --strict and
+# skipLibCheck false: moduleResolution bundler and nodenext, lib ES2022 with and without DOM,
+# every entry reached through pkg/package.json's exports (tests/types/run.sh).
 test-types: build
-	tsc -p tests/types/tsconfig.json
+	@tests/types/run.sh
 
 test-e2e: build .dev.vars
 	vitest run --config vitest.config.mts

@@ -22,7 +22,8 @@ export async function verifyOnly(token: string, wasm: BufferSource): Promise<str
   await init();
   const options: VerifyOptions = { issuer: "https://auth.example", algorithms: ["HS256"], typ: "at+jwt" };
   const claims: JwtClaims = verifyJwt(token, { keys: [{ kty: "oct", k: "c2VjcmV0" }] }, options);
-  const verifier = new JwtVerifier('{"keys":[]}');
+  // With ESNext.Disposable in the app's lib (tsconfig.json), the classes are Disposable.
+  using verifier = new JwtVerifier('{"keys":[]}');
   const again: JwtClaims = verifier.verify(token);
   const kind: CredentialKind = classifyCredential(token);
   const decoded: DecodedJwt = decodeJwtUnverified(token);

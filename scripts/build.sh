@@ -1,5 +1,6 @@
 #!/bin/sh
-# Everything `wrangler dev` serves: the Worker and the demo site with the web package.
+# Everything `wrangler dev` serves: the Worker, the demo site with the web package, the API
+# reference.
 # Skipped when nothing it is built from has changed since the last build (every test suite
 # that starts `wrangler dev` runs this).
 set -eu
@@ -12,4 +13,5 @@ if [ -f "$stamp" ] && [ -f build/worker/shim.mjs ] && [ -d build/site ] &&
 fi
 sh scripts/build-worker.sh
 sh scripts/build-pkg.sh
+sh scripts/build-docs.sh
 touch "$stamp"

@@ -353,38 +353,13 @@ fn provider_sign_in_starts_are_limited_per_address() {
 // ---------------------------------------------------------------- response headers
 
 #[test]
-fn the_docs_page_allows_exactly_its_own_inline_script_and_style() {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let api = api();
-    let page = api.send(Request::new("GET", &format!("{BASE}/docs")));
-    assert_eq!(page.status, 200);
-    let csp = page.header("content-security-policy").unwrap().to_owned();
-    assert!(csp.starts_with("default-src 'none'"), "{csp}");
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    let html = String::from_utf8(page.body.clone()).unwrap();
-    let between = |open: &str, close: &str| {
-        let start = html.find(open).unwrap() + open.len();
-        let end = start + html[start..].find(close).unwrap();
-        html[start..end].to_owned()
-    };
-    for (inline, directive) in [
-        (
-            between("<script type=\"module\">", "</script>"),
-            "script-src",
-        ),
-        (between("<style>", "</style>"), "style-src"),
-    ] {
-        let digest = sha2::Sha256::digest(inline.as_bytes());
-        let source = format!(
-            "{directive} 'sha256-{}'",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        );
-        assert!(csp.contains(&source), "{source} in {csp}");
-    }
-    assert!(!csp.contains("unsafe-inline"));
-    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+fn the_docs_route_sends_browsers_to_the_static_api_reference() {
+    // The reference is Swagger UI served as a static asset with its own CSP (www/_headers,
+    // checked by the browser suite); the API's route only points there.
+    let page = api().send(Request::new("GET", &format!("{BASE}/docs")));
+    assert_eq!(page.status, 302);
+    assert_eq!(page.header("location"), Some("/docs/"));
+    assert!(page.body.is_empty());
 }
 
 #[test]

@@ -71,7 +71,11 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/api/v1/auth/refr
 check "the one successor refreshes" 200 "$status"
 
 check "OpenAPI document" 3.1.0 "$(curl -fsS "$base/api/v1/auth/openapi.json" | json "['openapi']")"
-check "docs page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/api/v1/auth/docs")"
+check "docs route points to the reference" "302 /docs/" \
+  "$(curl -sS -o /dev/null -w '%{http_code} %header{location}' "$base/api/v1/auth/docs")"
+check "API reference page" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$base/docs/")"
+check "API reference viewer (no CDN)" 200 \
+  "$(curl -sS -o /dev/null -w '%{http_code}' "$base/docs/swagger-ui-bundle.js")"
 
 echo "smoke: $pass passed, $fail failed"
 [ "$fail" = 0 ]

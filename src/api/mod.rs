@@ -86,10 +86,8 @@ impl<S: Store, C: Clock, R: Random, P: Provider, A: Atomic> App<S, C, R, P, A> {
                 };
                 Ok(Response::json(200, &crate::api::openapi::document(server)))
             }
-            (Route::Docs, _) => {
-                let (page, csp) = crate::api::openapi::docs_page();
-                Ok(Response::html(200, page).with_header("content-security-policy", csp))
-            }
+            // The API reference is a static page beside the demo (Swagger UI, `www/docs/`).
+            (Route::Docs, _) => Ok(Response::empty(302).with_header("location", "/docs/")),
             (Route::Jwks, _) => Ok(Response::json(
                 200,
                 &jwt::jwks(self.config.verification_keys(self.clock.now().timestamp())),

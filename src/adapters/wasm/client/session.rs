@@ -1,5 +1,14 @@
 //! An `AuthClient`'s session: its tokens, the one refresh that concurrent calls share,
 //! authenticated calls that refresh when needed, and the verifier of a provider sign-in.
+//!
+//! With `storage: "local"` the tabs of an origin share one session, and the server rotates
+//! the refresh token on each refresh (a reused one ends the session: reuse detection). So
+//! such tokens are read from storage before each use (another tab may have rotated them), and
+//! a refresh runs under the Web Lock `edge-auth:refresh`: the tab that waited for it reads
+//! storage again and uses the tokens the other tab just got instead of spending a stale one.
+//! Chromium copies a localStorage write to other tabs asynchronously, so that read may lag
+//! behind the lock: the tab that refreshed also holds a lock named after the token it spent
+//! for a few seconds, and a tab that finds its token marked so waits for the new tokens.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,8 +16,10 @@ use std::rc::Rc;
 use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
 use gloo_net::http::{Method, RequestBuilder};
 use gloo_storage::{SessionStorage, Storage as _};
+use js_sys::{Function, Promise, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::adapters::wasm::{error, now_secs, to_js};
 use crate::api::responses::TokenResponse;
@@ -68,6 +79,14 @@ pub(super) struct Inner {
 /// Where a provider sign-in's verifier waits across the redirect (per tab).
 const VERIFIER_KEY: &str = "edge-auth.sign-in-verifier";
 
+/// The Web Lock that serializes refreshes of a shared session across the tabs of an origin.
+const REFRESH_LOCK: &str = "edge-auth:refresh";
+
+/// How long a tab that refreshed holds the Web Lock that says which refresh token it spent
+/// (`edge-auth:spent:` and a hash of it), and how long another tab waits for the new tokens
+/// to show in its localStorage.
+const SPENT_WAIT_MS: i32 = 3_000;
+
 impl Inner {
     /// A session with the tokens `storage` kept from an earlier page, if any.
     pub(super) fn new(base_url: String, storage: TokenStorage, leeway_secs: i64) -> Self {
@@ -81,17 +100,23 @@ impl Inner {
         }
     }
 
+    /// The tokens to use now. Shared storage is read again first: another tab may have
+    /// rotated the tokens (a refresh) or removed them (a logout).
+    pub(super) fn tokens(&self) -> Option<Tokens> {
+        if self.storage.is_shared() {
+            *self.tokens.borrow_mut() = self.storage.load();
+        }
+        self.tokens.borrow().clone()
+    }
+
     /// The current access token, if logged in.
     pub(super) fn access_token(&self) -> Option<String> {
-        self.tokens
-            .borrow()
-            .as_ref()
-            .map(|t| t.access_token.clone())
+        self.tokens().map(|t| t.access_token)
     }
 
     /// Whether the session holds tokens.
     pub(super) fn is_logged_in(&self) -> bool {
-        self.tokens.borrow().is_some()
+        self.tokens().is_some()
     }
 
     /// A fresh verifier for a provider sign-in, kept in memory and in sessionStorage (which
@@ -160,30 +185,24 @@ impl Inner {
         Ok(())
     }
 
-    /// Refreshes the tokens; concurrent callers share one request.
+    /// Refreshes the tokens; concurrent callers share one request. A shared session is
+    /// refreshed under the Web Lock, and not at all when another tab refreshed it meanwhile.
     pub(super) async fn refresh(self: Rc<Self>) -> Result<(), Failure> {
         let pending = self.refreshing.borrow().clone();
         if let Some(pending) = pending {
             return pending.await;
         }
         let refresh_token = self
-            .tokens
-            .borrow()
-            .as_ref()
-            .map(|t| t.refresh_token.clone())
+            .tokens()
+            .map(|t| t.refresh_token)
             .ok_or_else(|| Failure::new(401, "Not logged in"))?;
         let this = Rc::clone(&self);
         let shared = async move {
-            let body = json!({ "refresh_token": refresh_token });
-            let result = match this.send(Method::POST, "/refresh", Some(&body), None).await {
-                Ok(Some(response)) => this.keep(&response),
-                Ok(None) => Err(Failure::new(0, "unexpected empty response")),
-                Err(failure) => {
-                    if failure.status == 401 {
-                        this.set_tokens(None);
-                    }
-                    Err(failure)
-                }
+            let result = if this.storage.is_shared() {
+                let task = Rc::clone(&this).refresh_with(refresh_token).boxed_local();
+                with_web_lock(REFRESH_LOCK, task).await
+            } else {
+                Rc::clone(&this).refresh_with(refresh_token).await
             };
             *this.refreshing.borrow_mut() = None;
             result
@@ -192,6 +211,55 @@ impl Inner {
         .shared();
         *self.refreshing.borrow_mut() = Some(shared.clone());
         shared.await
+    }
+
+    /// Trades `refresh_token` for new tokens, unless another tab already did (its tokens are
+    /// used) or signed out.
+    async fn refresh_with(self: Rc<Self>, refresh_token: String) -> Result<(), Failure> {
+        if self.storage.is_shared() {
+            if spent_elsewhere(&refresh_token).await {
+                return self.rotated_elsewhere(&refresh_token).await;
+            }
+            match self.tokens() {
+                None => return Err(Failure::new(401, "Not logged in")),
+                Some(stored) if stored.refresh_token != refresh_token => return Ok(()),
+                Some(_) => {}
+            }
+        }
+        let body = json!({ "refresh_token": refresh_token });
+        match self.send(Method::POST, "/refresh", Some(&body), None).await {
+            Ok(Some(response)) => {
+                self.keep(&response)?;
+                if self.storage.is_shared() {
+                    mark_spent(&refresh_token).await;
+                }
+                Ok(())
+            }
+            Ok(None) => Err(Failure::new(0, "unexpected empty response")),
+            Err(failure) => {
+                if failure.status == 401 {
+                    self.set_tokens(None);
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    /// Waits until this tab's localStorage shows the tokens another tab got for `spent` (the
+    /// browser copies a write to other tabs' storage asynchronously, so it may lag behind
+    /// the lock that tab released).
+    async fn rotated_elsewhere(&self, spent: &str) -> Result<(), Failure> {
+        for _ in 0..(SPENT_WAIT_MS / 20) {
+            match self.tokens() {
+                None => return Err(Failure::new(401, "Not logged in")),
+                Some(stored) if stored.refresh_token != spent => return Ok(()),
+                Some(_) => sleep(20).await,
+            }
+        }
+        Err(Failure::new(
+            0,
+            "another tab refreshed the session; its tokens did not reach this tab",
+        ))
     }
 
     /// An authenticated call: refreshes first when the access token is about to expire, and
@@ -203,9 +271,7 @@ impl Inner {
         body: Option<Value>,
     ) -> Result<Option<Value>, Failure> {
         let expires_at = self
-            .tokens
-            .borrow()
-            .as_ref()
+            .tokens()
             .map(|t| t.expires_at)
             .ok_or_else(|| Failure::new(401, "Not logged in"))?;
         let mut refreshed = false;
@@ -229,4 +295,136 @@ impl Inner {
             }
         }
     }
+}
+
+/// `navigator.locks.request`, bound to `navigator.locks`, where Web Locks exist (not in Node).
+fn web_locks() -> Option<(JsValue, Function)> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    if navigator.is_undefined() || navigator.is_null() {
+        return None;
+    }
+    let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
+    if locks.is_undefined() || locks.is_null() {
+        return None;
+    }
+    let request = Reflect::get(&locks, &"request".into()).ok()?;
+    Some((locks, request.dyn_into().ok()?))
+}
+
+/// Runs `task` holding the Web Lock `name`, so that the tabs of an origin take turns. Where
+/// there are no Web Locks, or the lock cannot be had, `task` runs unlocked.
+async fn with_web_lock(
+    name: &str,
+    task: LocalBoxFuture<'static, Result<(), Failure>>,
+) -> Result<(), Failure> {
+    let task = Rc::new(RefCell::new(Some(task)));
+    let output = Rc::new(RefCell::new(None));
+    if let Some((locks, request)) = web_locks() {
+        let held = {
+            let (task, output) = (Rc::clone(&task), Rc::clone(&output));
+            // The lock is held until the promise this returns settles: when `task` is done.
+            Closure::once_into_js(move |_lock: JsValue| -> Promise {
+                future_to_promise(async move {
+                    let task = task.borrow_mut().take();
+                    if let Some(task) = task {
+                        let done = task.await;
+                        *output.borrow_mut() = Some(done);
+                    }
+                    Ok(JsValue::UNDEFINED)
+                })
+            })
+        };
+        if let Ok(promise) = request.call2(&locks, &JsValue::from_str(name), &held) {
+            // A rejection (e.g. an opaque origin) means the task did not run: it runs below.
+            drop(JsFuture::from(Promise::from(promise)).await);
+        }
+    }
+    let done = output.borrow_mut().take();
+    if let Some(done) = done {
+        return done;
+    }
+    let task = task.borrow_mut().take();
+    match task {
+        Some(task) => task.await,
+        // Started under the lock, which was then lost (the page is going away).
+        None => Err(Failure::new(0, "the refresh was interrupted")),
+    }
+}
+
+/// The name of the Web Lock that says `refresh_token` was spent (a hash: lock names are not
+/// secret from the origin's scripts).
+fn spent_lock(refresh_token: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(refresh_token.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("edge-auth:spent:{hex}")
+}
+
+/// Marks `refresh_token` spent for the other tabs: holds its lock for `SPENT_WAIT_MS`. Resolves
+/// once the lock is held, so the mark is seen by a tab that gets the refresh lock after this.
+async fn mark_spent(refresh_token: &str) {
+    let Some((locks, request)) = web_locks() else {
+        return;
+    };
+    let name = JsValue::from_str(&spent_lock(refresh_token));
+    let held = Promise::new(&mut |resolve, _reject| {
+        let on_grant = {
+            let resolve = resolve.clone();
+            Closure::once_into_js(move |_lock: JsValue| -> Promise {
+                drop(resolve.call0(&JsValue::UNDEFINED));
+                timeout(SPENT_WAIT_MS)
+            })
+        };
+        match request.call2(&locks, &name, &on_grant) {
+            Ok(pending) => {
+                // Refused (never granted): don't wait for it.
+                let catch = Reflect::get(&pending, &"catch".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok());
+                if let Some(catch) = catch {
+                    drop(catch.call1(&pending, &resolve));
+                }
+            }
+            Err(_) => drop(resolve.call0(&JsValue::UNDEFINED)),
+        }
+    });
+    drop(JsFuture::from(held).await);
+}
+
+/// Whether another tab marked `refresh_token` spent (see `mark_spent`).
+async fn spent_elsewhere(refresh_token: &str) -> bool {
+    let Some((locks, _)) = web_locks() else {
+        return false;
+    };
+    let query = Reflect::get(&locks, &"query".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    let Some(Ok(snapshot)) = query.map(|query| query.call0(&locks)) else {
+        return false;
+    };
+    let Ok(snapshot) = JsFuture::from(Promise::from(snapshot)).await else {
+        return false;
+    };
+    let name = JsValue::from_str(&spent_lock(refresh_token));
+    let held = Reflect::get(&snapshot, &"held".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Array::from(&held)
+        .iter()
+        .any(|lock| Reflect::get(&lock, &"name".into()).ok().as_ref() == Some(&name))
+}
+
+/// A promise that resolves after `ms` milliseconds (`setTimeout`).
+fn timeout(ms: i32) -> Promise {
+    Promise::new(&mut |resolve, _reject| {
+        let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        let scheduled = set_timeout.map(|f| f.call2(&JsValue::NULL, &resolve, &ms.into()));
+        if !matches!(scheduled, Some(Ok(_))) {
+            drop(resolve.call0(&JsValue::UNDEFINED));
+        }
+    })
+}
+
+async fn sleep(ms: i32) {
+    drop(JsFuture::from(timeout(ms)).await);
 }

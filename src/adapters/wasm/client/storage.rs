@@ -5,7 +5,7 @@ use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Tokens {
     pub(super) access_token: String,
     pub(super) refresh_token: String,
@@ -34,6 +34,12 @@ impl TokenStorage {
                 Err(js_sys::TypeError::new(&msg).into())
             }
         }
+    }
+
+    /// Whether other tabs of this origin see (and may change) the tokens: localStorage. Such
+    /// tokens are read again before each use, and refreshed under a Web Lock.
+    pub(super) fn is_shared(self) -> bool {
+        matches!(self, Self::Local)
     }
 
     pub(super) fn load(self) -> Option<Tokens> {

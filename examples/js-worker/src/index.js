@@ -1,0 +1,13 @@
+import { verifyRequest } from "edge-auth/verify";
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname !== "/hello") return new Response("Not Found", { status: 404 });
+    const { claims, response } = await verifyRequest(request, {
+      jwks: env.JWKS, issuer: env.ISSUER, audience: env.AUDIENCE,
+    });
+    if (response) return response;
+    return Response.json({ hello: claims.sub });
+  },
+};

@@ -66,5 +66,22 @@ check "example /hello without a credential answers 401" 401 "$status"
 check "example /hello without a credential: WWW-Authenticate Bearer" Bearer "$challenge"
 check "example /hello without a credential: the API's detail" "Not authenticated" "$(json "['detail']" <"$body")"
 
+# The same Worker given the JWKS URL instead: verifyRequest fetches the key set from the auth
+# Worker (jwksUrl, createRemoteJwks) and caches it.
+WRANGLER_READY_PATH=/hello start_wrangler_in examples/js-worker "${JS_WORKER_URL_PORT:-8814}" \
+  --var "JWKS_URL:$auth/.well-known/jwks.json" --var "ISSUER:$issuer" --var "AUDIENCE:$audience"
+example="$base"
+for round in first again; do
+  hello "url-jwt-$round" -H "Authorization: Bearer $token"
+  check "example with jwksUrl: /hello with the JWT answers 200 ($round)" 200 "$status"
+  check "example with jwksUrl: /hello with the JWT: the user ($round)" "$user" "$(json "['hello']" <"$body")"
+done
+hello url-forged -H "Authorization: Bearer $forged"
+check "example with jwksUrl: /hello with a forged JWT answers 401" 401 "$status"
+check "example with jwksUrl: /hello with a forged JWT: WWW-Authenticate invalid_token" \
+  "Bearer error=\"invalid_token\", error_description=\"$(json "['detail']" <"$body")\"" "$challenge"
+hello url-none
+check "example with jwksUrl: /hello without a credential answers 401" 401 "$status"
+
 echo "js-worker: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop test-oidc test-types test-deploy test-example bench clean
+	test-browser test-interop test-oidc test-types test-deploy test-example test-js-worker bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -70,6 +70,11 @@ test-smoke: build .dev.vars
 test-example: build .dev.vars
 	@tests/example.sh
 
+# The JavaScript Worker in examples/js-worker: edge-auth/verify through the package's
+# "workerd" condition, checking the auth Worker's tokens offline against its JWKS.
+test-js-worker: build .dev.vars
+	@tests/js-worker.sh
+
 test-interop: build .dev.vars
 	node --test tests/interop/
 
@@ -83,7 +88,7 @@ test-oidc: build .dev.vars
 test-deploy: build
 	@tests/deploy.sh
 
-test: lint test-native test-wasm test-types test-e2e test-smoke test-example test-interop test-browser test-oidc test-deploy
+test: lint test-native test-wasm test-types test-e2e test-smoke test-example test-js-worker test-interop test-browser test-oidc test-deploy
 
 bench: build .dev.vars
 	@bench/run.sh

@@ -91,3 +91,200 @@ rm -rf build/site.old
 [ -d build/site ] && mv build/site build/site.old
 mv "$next" build/site
 rm -rf build/site.old
+# Workers (workerd): their bundlers (wrangler's esbuild) resolve the "workerd" and "worker"
+# conditions, and load a `.wasm` import as a compiled WebAssembly.Module. There the web
+# builds' init() fails (no fetch of a file next to the module: `Invalid URL string`), and a
+# call before it fails on `__wbindgen_malloc`. workerd.js imports the wasm as a module and
+# initializes it synchronously when loaded, so `import { verifyJwt } from "edge-auth/verify"`
+# is ready to call; it adds verifyRequest (verify_request.js, the same in both builds).
+for out in pkg/verify pkg/web; do
+  cat > "$out/workerd.js" <<'EOF'
+// The entry for the "workerd" and "worker" conditions (added by scripts/build-pkg.sh): the
+// wasm, imported as a module by the Worker's bundler, instantiated synchronously at load.
+import wasm from "./edge_auth_bg.wasm";
+import { initSync } from "./edge_auth.js";
+initSync({ module: wasm });
+export * from "./edge_auth.js";
+export { createRemoteJwks, verifyRequest } from "./verify_request.js";
+EOF
+  cat > "$out/workerd.d.ts" <<'EOF'
+// The "workerd" / "worker" entry: the wasm is instantiated when the module is loaded; the
+// build's exports (initSync is then a no-op) plus verifyRequest.
+export * from "./edge_auth.js";
+export {
+  createRemoteJwks,
+  verifyRequest,
+  type RemoteJwks,
+  type VerifyRequestOptions,
+  type VerifyRequestResult,
+} from "./verify_request.js";
+EOF
+  cat > "$out/verify_request.js" <<'EOF'
+// verifyRequest (added by scripts/build-pkg.sh): a request's `Authorization: Bearer` JWT,
+// verified by JwtVerifier, to its claims or to the auth API's own 401: `{"detail": "..."}`
+// with RFC 6750's WWW-Authenticate (`error="invalid_token"` only when a credential was sent).
+import { JwtVerifier } from "./edge_auth.js";
+
+// Verifiers by key set and options: a Worker passes the same JWKS text on every request,
+// so its keys are parsed once per isolate, not per request. Small, oldest dropped first.
+const verifiers = new Map();
+const MAX_VERIFIERS = 16;
+
+function verifierFor(jwks, options) {
+  const key = JSON.stringify([typeof jwks === "string" ? jwks : JSON.stringify(jwks), options]);
+  let verifier = verifiers.get(key);
+  if (!verifier) {
+    verifier = new JwtVerifier(jwks, options); // throws a TokenError (invalid_jwks): a setup error
+    verifiers.set(key, verifier);
+    if (verifiers.size > MAX_VERIFIERS) {
+      const [oldest, dropped] = verifiers.entries().next().value;
+      verifiers.delete(oldest);
+      dropped.free();
+    }
+  }
+  return verifier;
+}
+
+function unauthorized(detail, challenge) {
+  return new Response(JSON.stringify({ detail }), {
+    status: 401,
+    headers: { "content-type": "application/json", "www-authenticate": challenge },
+  });
+}
+
+function quoted(text) {
+  return String(text).replace(/[\\"]/g, "\\$&").replace(/[\r\n]/g, " ");
+}
+
+// A JWKS fetched from its URL: kept for cacheMaxAge ms (then refetched; a failed refetch keeps
+// the old set), refetched at once for a token signed by a key it lacks (its issuer rotated
+// keys), at most once per cooldown ms.
+export function createRemoteJwks(url, { cacheMaxAge = 600_000, cooldown = 30_000 } = {}) {
+  url = String(url);
+  let text;
+  let fetchedAt = -Infinity;
+  let pending;
+  const load = () =>
+    (pending ??= (async () => {
+      try {
+        const res = await fetch(url, { headers: { accept: "application/json" } });
+        if (!res.ok) throw new Error(`JWKS ${url}: HTTP ${res.status}`);
+        const body = await res.text();
+        new JwtVerifier(body).free(); // a TokenError (invalid_jwks) for anything but a key set
+        text = body;
+      } finally {
+        fetchedAt = Date.now();
+        pending = undefined;
+      }
+    })());
+  return {
+    [REMOTE]: true,
+    url,
+    /** The key set's JSON text, fetched if it is missing or older than cacheMaxAge. */
+    async current() {
+      if (text === undefined || Date.now() - fetchedAt >= cacheMaxAge) {
+        try {
+          await load();
+        } catch (err) {
+          if (text === undefined) throw err;
+        }
+      }
+      return text;
+    },
+    /** Refetches unless the last fetch was less than cooldown ms ago; true if it did. */
+    async reload() {
+      if (Date.now() - fetchedAt < cooldown) return false;
+      await load();
+      return true;
+    },
+  };
+}
+const REMOTE = Symbol("edge-auth.remoteJwks");
+// jwksUrl's: one per URL, with the default cache times.
+const remotes = new Map();
+
+function refused(err) {
+  return {
+    response: unauthorized(err.message, `Bearer error="invalid_token", error_description="${quoted(err.message)}"`),
+  };
+}
+
+function verifyWith(jwks, options, token) {
+  // `now` changes per call: such a verifier is not kept.
+  const keep = options.now === undefined;
+  const verifier = keep ? verifierFor(jwks, options) : new JwtVerifier(jwks, options);
+  try {
+    return { claims: verifier.verify(token) };
+  } catch (err) {
+    if (err?.name !== "TokenError") throw err;
+    return { error: err };
+  } finally {
+    if (!keep) verifier.free();
+  }
+}
+
+export async function verifyRequest(request, { jwks, jwksUrl, ...options } = {}) {
+  if (jwksUrl !== undefined && jwks === undefined) {
+    jwksUrl = String(jwksUrl);
+    if (!remotes.has(jwksUrl)) remotes.set(jwksUrl, createRemoteJwks(jwksUrl));
+    jwks = remotes.get(jwksUrl);
+  }
+  if (jwks === undefined) throw new TypeError("verifyRequest: options.jwks or options.jwksUrl is required");
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.get("authorization") ?? "");
+  if (!match) return { response: unauthorized("Not authenticated", "Bearer") };
+  const remote = jwks[REMOTE] ? jwks : undefined;
+  let result = verifyWith(remote ? await remote.current() : jwks, options, match[1]);
+  if (result.error?.code === "unknown_key" && remote && (await remote.reload())) {
+    result = verifyWith(await remote.current(), options, match[1]);
+  }
+  return result.error ? refused(result.error) : result;
+}
+EOF
+  cat > "$out/verify_request.d.ts" <<'EOF'
+import type { Jwks, JwtClaims, VerifyOptions } from "./edge_auth.js";
+
+/** A JWKS fetched from its URL and cached: `createRemoteJwks`'s result, for `verifyRequest`'s `jwks`. */
+export interface RemoteJwks {
+  readonly url: string;
+  /** The key set's JSON text, fetched if missing or older than `cacheMaxAge`. */
+  current(): Promise<string>;
+  /** Refetches unless the last fetch was less than `cooldown` ms ago; resolves true if it did. */
+  reload(): Promise<boolean>;
+}
+
+/**
+ * A JWKS fetched with `fetch` from `url` and kept for `cacheMaxAge` ms (default 600000; a
+ * failed refetch keeps the old set). A token whose key it lacks makes `verifyRequest` refetch
+ * at once (key rotation), at most once per `cooldown` ms (default 30000).
+ */
+export function createRemoteJwks(url: string | URL, options?: { cacheMaxAge?: number; cooldown?: number }): RemoteJwks;
+
+/** `verifyRequest`'s options: the key set, and `JwtVerifier`'s options (issuer, audience, ...). */
+export type VerifyRequestOptions = VerifyOptions &
+  (
+    | {
+        /** The issuer's JWK Set: an object or its JSON text (e.g. a Worker var), or a RemoteJwks. */
+        jwks: Jwks | string | RemoteJwks;
+        jwksUrl?: undefined;
+      }
+    | {
+        jwks?: undefined;
+        /** The issuer's JWKS URL: fetched and cached (createRemoteJwks' defaults), one per URL. */
+        jwksUrl: string | URL;
+      }
+  );
+
+/** The verified claims, or a ready 401 Response in the auth API's shape to return as is. */
+export type VerifyRequestResult =
+  | { claims: JwtClaims; response?: undefined }
+  | { claims?: undefined; response: Response };
+
+/**
+ * Verifies the request's `Authorization: Bearer` JWT. Resolves to `{ claims }`, or to
+ * `{ response }`: 401 with `{"detail": "..."}` and `WWW-Authenticate: Bearer` (no credential)
+ * or `Bearer error="invalid_token", error_description="..."` (a refused token). An invalid
+ * key set, or a JWKS that cannot be fetched the first time, is a setup error: it rejects.
+ */
+export function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<VerifyRequestResult>;
+EOF
+done

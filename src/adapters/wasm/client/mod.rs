@@ -343,8 +343,10 @@ impl AuthClient {
     /// The global `fetch`, with `Authorization: Bearer <access token>` (from `getAccessToken`;
     /// none when signed out, replacing any the request had otherwise). On a 401 answer the
     /// tokens are refreshed and the request sent once more; if that refresh fails, the 401
-    /// `Response` is what it resolves to. The token goes to whatever URL `input` names: use it
-    /// for the APIs that accept this service's tokens.
+    /// `Response` is what it resolves to. Rejects as `fetch` does (a `TypeError`), or with
+    /// `getAccessToken`'s `AuthApiError` when a due refresh failed before anything was sent.
+    /// The token goes to whatever URL `input` names: use it for the APIs that accept this
+    /// service's tokens.
     #[wasm_bindgen(unchecked_return_type = "Promise<FetchResponse>")]
     pub fn fetch(
         &self,

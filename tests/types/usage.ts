@@ -12,6 +12,7 @@ import init, {
   type ApiKeySummary,
   type AuthApiError,
   type AuthClientOptions,
+  type AuthStateEvent,
   type CredentialKind,
   type DecodedJwt,
   type Identity,
@@ -95,4 +96,28 @@ export function offline(token: string): string[] {
   const verifier = new JwtVerifier({ keys: [{ kty: "oct", k: "c2VjcmV0" }] }, { algorithms });
   const claims: JwtClaims = verifier.verify(token);
   return [kind, alg, String(aud), rsa, String(claims.exp)];
+}
+
+// The session helpers: a fresh token, fetch with it, and the session's changes.
+export async function session(auth: AuthClient): Promise<string[]> {
+  const token: string | undefined = await auth.getAccessToken();
+  // @ts-expect-error: undefined when signed out.
+  const surely: string = await auth.getAccessToken();
+  const response: Response = await auth.fetch("/api/v1/auth/me");
+  const posted: Response = await auth.fetch(new Request("https://api.example/items"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "x" }),
+  });
+  // @ts-expect-error: a RequestInit, not a string.
+  await auth.fetch("/x", "POST");
+  const seen: AuthStateEvent[] = [];
+  const unsubscribe: () => void = auth.onAuthStateChange((event) => {
+    const known: "signed_in" | "refreshed" | "signed_out" | "session_ended" = event;
+    seen.push(known);
+  });
+  // @ts-expect-error: not an event the client emits.
+  const wrong: AuthStateEvent = "token_refreshed";
+  unsubscribe();
+  return [String(token), surely, String(response.status), String(posted.ok), wrong, ...seen];
 }

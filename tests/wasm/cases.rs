@@ -8,6 +8,9 @@ use edge_auth::wasm::{
     classify_credential, decode_jwt_unverified, is_well_formed_api_key, verify_jwt, AuthClient,
     JwtVerifier,
 };
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::Reflect;
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -338,4 +341,129 @@ async fn client_inputs_of_the_wrong_type_fail_before_any_request() {
             "{message}"
         );
     }
+}
+
+async fn settle(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(promise).await
+}
+
+fn status(err: &JsValue) -> JsValue {
+    assert_eq!(Reflect::get(err, &"name".into()).unwrap(), "AuthApiError");
+    Reflect::get(err, &"status".into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn get_access_token_is_undefined_when_signed_out_without_a_request() {
+    // Port 1: a request would be a network error (a rejection), not `undefined`.
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    assert_eq!(
+        settle(client.get_access_token()).await.unwrap(),
+        JsValue::UNDEFINED
+    );
+}
+
+/// The tokens a client on sessionStorage starts with, where there is sessionStorage (the
+/// browser run; Node has none, and these cases return early there).
+fn session_tokens(expires_in: i64) -> Option<AuthClient> {
+    let storage = Reflect::get(&js_sys::global(), &"sessionStorage".into()).ok()?;
+    if storage.is_undefined() {
+        return None;
+    }
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let tokens = json!({
+        "access_token": "planted-access",
+        "refresh_token": "planted-refresh",
+        "expires_at": now + expires_in,
+    });
+    let set: js_sys::Function = Reflect::get(&storage, &"setItem".into()).unwrap().into();
+    set.call2(
+        &storage,
+        &"edge-auth.tokens".into(),
+        &tokens.to_string().into(),
+    )
+    .unwrap();
+    Some(
+        AuthClient::new(js(
+            &json!({"baseUrl": "http://127.0.0.1:1", "storage": "session"}),
+        ))
+        .unwrap(),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn get_access_token_refreshes_only_when_about_to_expire() {
+    // Valid for 10 minutes: the token as it is, no request (port 1 would fail).
+    let Some(client) = session_tokens(600) else {
+        return;
+    };
+    assert_eq!(
+        settle(client.get_access_token()).await.unwrap(),
+        "planted-access"
+    );
+    // Expiring within the 30 s leeway: refreshed first, and the refresh's network failure
+    // is the rejection (status 0); the tokens are kept (it was not refused).
+    let client = session_tokens(20).unwrap();
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let _keep = client.on_auth_state_change(recorder(&seen)).unwrap();
+    let err = settle(client.get_access_token()).await.unwrap_err();
+    assert_eq!(status(&err), 0);
+    assert!(client.is_logged_in());
+    assert_eq!(*seen.borrow(), Vec::<String>::new());
+    // `fetch` refreshes through the same path before sending anything.
+    let err = settle(client.fetch("http://127.0.0.1:1/x".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(status(&err), 0);
+    let clear: js_sys::Function = Reflect::get(
+        &Reflect::get(&js_sys::global(), &"sessionStorage".into()).unwrap(),
+        &"clear".into(),
+    )
+    .unwrap()
+    .into();
+    clear
+        .call0(&Reflect::get(&js_sys::global(), &"sessionStorage".into()).unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn fetch_signed_out_sends_the_request_as_fetch_would() {
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    // Not an AuthApiError: fetch's own failure (nothing listens on port 1).
+    let err = settle(client.fetch("http://127.0.0.1:1/x".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>(), "{err:?}");
+    // A URL `Request` refuses is the same TypeError `fetch` throws.
+    let err = settle(client.fetch("http://[".into(), js(&json!({"method": "POST"}))))
+        .await
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>(), "{err:?}");
+}
+
+fn recorder(seen: &Rc<RefCell<Vec<String>>>) -> JsValue {
+    let seen = Rc::clone(seen);
+    wasm_bindgen::closure::Closure::<dyn FnMut(String)>::new(move |event: String| {
+        seen.borrow_mut().push(event);
+    })
+    .into_js_value()
+}
+
+#[wasm_bindgen_test]
+async fn auth_state_subscriptions_and_unsubscribing() {
+    let client = AuthClient::new(js(&json!({"baseUrl": "http://127.0.0.1:1"}))).unwrap();
+    let err = client
+        .on_auth_state_change(JsValue::from_str("not a function"))
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let unsubscribe: js_sys::Function =
+        client.on_auth_state_change(recorder(&seen)).unwrap().into();
+    // A failed login and a logout while signed out change nothing: no events.
+    let login = client.login(js(&json!({"email": "a@b.co", "password": "x"})));
+    assert!(settle(login).await.is_err());
+    settle(client.logout()).await.unwrap();
+    assert_eq!(*seen.borrow(), Vec::<String>::new());
+    // Unsubscribing twice is harmless.
+    unsubscribe.call0(&JsValue::UNDEFINED).unwrap();
+    unsubscribe.call0(&JsValue::UNDEFINED).unwrap();
 }

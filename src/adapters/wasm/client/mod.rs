@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::http::BASE_PATH;
 
@@ -19,7 +19,20 @@ use super::{from_js, to_js};
 mod session;
 mod storage;
 
-use session::{Failure, Inner};
+use session::{AuthStateEvent, Failure, Inner};
+
+// `fetch`'s types, taken from the app's own `fetch` (the DOM's, or Node's from @types/node), so
+// that the declarations still compile where there is none (`lib` without DOM): there they are
+// `unknown`.
+#[wasm_bindgen(typescript_custom_section)]
+const FETCH_TYPES: &'static str = r#"
+/** What `fetch` takes first: a URL or a `Request` (from the global `fetch`'s type). */
+export type FetchInput = typeof globalThis extends { fetch(input: infer I, init?: any): any } ? I : unknown;
+/** What `fetch` takes second: its `RequestInit` (from the global `fetch`'s type). */
+export type FetchInit = typeof globalThis extends { fetch(input: any, init?: infer I): any } ? I : unknown;
+/** What `fetch` resolves to: a `Response` (from the global `fetch`'s type). */
+export type FetchResponse = typeof globalThis extends { fetch(input: any, init?: any): Promise<infer R> } ? R : unknown;
+"#;
 use storage::TokenStorage;
 
 fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
@@ -189,6 +202,7 @@ impl AuthClient {
                 .await?;
             if let Some(response) = &response {
                 inner.keep(response)?;
+                inner.emit(AuthStateEvent::SignedIn);
             }
             Ok(response)
         })
@@ -270,6 +284,7 @@ impl AuthClient {
                 .await?
                 .ok_or_else(|| Failure::new(0, "unexpected empty response"))?;
             inner.keep(&response)?;
+            inner.emit(AuthStateEvent::SignedIn);
             Ok(Some(Value::Bool(true)))
         })
     }
@@ -294,15 +309,75 @@ impl AuthClient {
     pub fn logout(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         promise(async move {
+            let was_signed_in = inner.is_logged_in();
             let result = Rc::clone(&inner)
                 .authed(Method::POST, "/logout", None)
                 .await;
+            // `authed` may have found the session ended (and said so) on its way.
+            let ended = !inner.is_logged_in();
             inner.set_tokens(None);
+            if was_signed_in && !ended {
+                inner.emit(AuthStateEvent::SignedOut);
+            }
             match result {
                 Err(failure) if failure.status == 401 => Ok(None),
                 other => other.map(|_| None),
             }
         })
+    }
+
+    /// The access token, refreshed first when it expires within the refresh leeway (30 s by
+    /// default), through the same refresh as every call (one at a time across the tabs that
+    /// share the session); `undefined` when signed out or when the refresh was refused.
+    /// Rejects with an `AuthApiError` when the refresh failed otherwise (e.g. status 0: the
+    /// network).
+    #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string | undefined>")]
+    pub fn get_access_token(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(async move {
+            let token = inner.fresh_access_token().await?;
+            Ok(token.map(Value::String))
+        })
+    }
+
+    /// The global `fetch`, with `Authorization: Bearer <access token>` (from `getAccessToken`;
+    /// none when signed out, replacing any the request had otherwise). On a 401 answer the
+    /// tokens are refreshed and the request sent once more; if that refresh fails, the 401
+    /// `Response` is what it resolves to. Rejects as `fetch` does (a `TypeError`), or with
+    /// `getAccessToken`'s `AuthApiError` when a due refresh failed before anything was sent.
+    /// The token goes to whatever URL `input` names: use it for the APIs that accept this
+    /// service's tokens.
+    #[wasm_bindgen(unchecked_return_type = "Promise<FetchResponse>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "FetchInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "FetchInit")] init: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(authed_fetch(inner, input, init))
+    }
+
+    /// Calls `callback` with each change of the session: `"signed_in"`, `"refreshed"`,
+    /// `"signed_out"`, `"session_ended"` (the server refused the refresh token). Returns the
+    /// function that unsubscribes it.
+    #[wasm_bindgen(js_name = onAuthStateChange, unchecked_return_type = "() => void")]
+    pub fn on_auth_state_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: AuthStateEvent) => void")] callback: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let callback: js_sys::Function = callback.dyn_into().map_err(|_| {
+            JsValue::from(js_sys::TypeError::new(
+                "onAuthStateChange: callback must be a function",
+            ))
+        })?;
+        let id = self.inner.subscribe(callback);
+        let inner = Rc::downgrade(&self.inner);
+        let unsubscribe = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = inner.upgrade() {
+                inner.unsubscribe(id);
+            }
+        });
+        Ok(unsubscribe.into_js_value())
     }
 
     /// `GET /me`.
@@ -379,6 +454,52 @@ impl AuthClient {
     #[wasm_bindgen(js_name = deletePrivateKey, unchecked_return_type = "Promise<void>")]
     pub fn delete_private_key(&self) -> Promise {
         promise(Rc::clone(&self.inner).authed(Method::DELETE, "/private-key", None))
+    }
+}
+
+/// `obj.name(...args)`.
+fn call_method(obj: &JsValue, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let method: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))?.dyn_into()?;
+    let args: js_sys::Array = args.iter().copied().collect();
+    method.apply(obj, &args)
+}
+
+/// `AuthClient.fetch`: see there.
+async fn authed_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    let global = js_sys::global();
+    let request_class: js_sys::Function = Reflect::get(&global, &"Request".into())?.dyn_into()?;
+    let fetch: js_sys::Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
+    // One `Request` (a bad input throws here, as `fetch` would), cloned for each attempt: the
+    // retry needs its body again.
+    let original = Reflect::construct(&request_class, &js_sys::Array::of2(&input, &init))?;
+    let mut token = Rc::clone(&inner)
+        .fresh_access_token()
+        .await
+        .map_err(Failure::into_js)?;
+    let mut retried = false;
+    loop {
+        let request = call_method(&original, "clone", &[])?;
+        let headers = Reflect::get(&request, &"headers".into())?;
+        match &token {
+            Some(token) => call_method(
+                &headers,
+                "set",
+                &[&"Authorization".into(), &format!("Bearer {token}").into()],
+            )?,
+            None => call_method(&headers, "delete", &[&"Authorization".into()])?,
+        };
+        let response = JsFuture::from(Promise::from(fetch.call1(&global, &request)?)).await?;
+        let status = Reflect::get(&response, &"status".into())?.as_f64();
+        if status == Some(401.0) && token.is_some() && !retried {
+            retried = true;
+            if Rc::clone(&inner).refresh().await.is_ok() {
+                token = inner.access_token();
+                if token.is_some() {
+                    continue;
+                }
+            }
+        }
+        return Ok(response);
     }
 }
 

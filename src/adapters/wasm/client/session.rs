@@ -10,7 +10,7 @@
 //! behind the lock: the tab that refreshed also holds a lock named after the token it spent
 //! for a few seconds, and a tab that finds its token marked so waits for the new tokens.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
@@ -74,6 +74,34 @@ pub(super) struct Inner {
     refreshing: RefCell<Option<Refresh>>,
     /// The verifier of the provider sign-in this client started, if any.
     sign_in_verifier: RefCell<Option<String>>,
+    /// The `onAuthStateChange` callbacks, by subscription number.
+    listeners: RefCell<Vec<(u32, Function)>>,
+    next_listener: Cell<u32>,
+}
+
+/// What an `onAuthStateChange` callback is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum AuthStateEvent {
+    /// `login` or `completeProviderSignIn` kept new tokens.
+    SignedIn,
+    /// The tokens were refreshed (by this client, or by another tab sharing its storage).
+    Refreshed,
+    /// `logout` forgot the tokens.
+    SignedOut,
+    /// The server refused the refresh token (401 from /refresh): the session is over.
+    SessionEnded,
+}
+
+impl AuthStateEvent {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed_in",
+            Self::Refreshed => "refreshed",
+            Self::SignedOut => "signed_out",
+            Self::SessionEnded => "session_ended",
+        }
+    }
 }
 
 /// Where a provider sign-in's verifier waits across the redirect (per tab).
@@ -97,6 +125,70 @@ impl Inner {
             tokens: RefCell::new(storage.load()),
             refreshing: RefCell::new(None),
             sign_in_verifier: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+        }
+    }
+
+    /// Adds an `onAuthStateChange` callback; returns its number for `unsubscribe`.
+    pub(super) fn subscribe(&self, callback: Function) -> u32 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id.wrapping_add(1));
+        self.listeners.borrow_mut().push((id, callback));
+        id
+    }
+
+    /// Removes callback `id`; removing it again does nothing.
+    pub(super) fn unsubscribe(&self, id: u32) {
+        self.listeners
+            .borrow_mut()
+            .retain(|(other, _)| *other != id);
+    }
+
+    /// Tells every callback subscribed now, in the order they subscribed. A callback that
+    /// throws does not stop the others or the call that changed the state: its exception goes
+    /// to `reportError` where there is one (the page's error handlers and console see it).
+    pub(super) fn emit(&self, event: AuthStateEvent) {
+        let listeners: Vec<Function> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        let name = JsValue::from_str(event.as_str());
+        for listener in listeners {
+            if let Err(thrown) = listener.call1(&JsValue::UNDEFINED, &name) {
+                let report = Reflect::get(&js_sys::global(), &"reportError".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok());
+                if let Some(report) = report {
+                    drop(report.call1(&JsValue::UNDEFINED, &thrown));
+                }
+            }
+        }
+    }
+
+    /// Whether `tokens` are expired or expire within the leeway. The expiry is the token's
+    /// lifetime (`expires_in`, its `exp` minus `iat`) counted on this machine's clock from
+    /// when it was received, so a clock that is off does not make every call refresh.
+    fn due(&self, tokens: &Tokens) -> bool {
+        tokens.expires_at - now_secs() <= self.leeway_secs
+    }
+
+    /// The access token, refreshed first when it is due (the refresh every call shares, under
+    /// the Web Lock for a shared session); `None` when signed out, or when the refresh was
+    /// refused (the session ended).
+    pub(super) async fn fresh_access_token(self: Rc<Self>) -> Result<Option<String>, Failure> {
+        let Some(tokens) = self.tokens() else {
+            return Ok(None);
+        };
+        if !self.due(&tokens) {
+            return Ok(Some(tokens.access_token));
+        }
+        match Rc::clone(&self).refresh().await {
+            Ok(()) => Ok(self.access_token()),
+            Err(failure) if failure.status == 401 => Ok(None),
+            Err(failure) => Err(failure),
         }
     }
 
@@ -205,6 +297,9 @@ impl Inner {
                 Rc::clone(&this).refresh_with(refresh_token).await
             };
             *this.refreshing.borrow_mut() = None;
+            if result.is_ok() {
+                this.emit(AuthStateEvent::Refreshed);
+            }
             result
         }
         .boxed_local()
@@ -239,6 +334,7 @@ impl Inner {
             Err(failure) => {
                 if failure.status == 401 {
                     self.set_tokens(None);
+                    self.emit(AuthStateEvent::SessionEnded);
                 }
                 Err(failure)
             }
@@ -270,12 +366,11 @@ impl Inner {
         path: &str,
         body: Option<Value>,
     ) -> Result<Option<Value>, Failure> {
-        let expires_at = self
+        let tokens = self
             .tokens()
-            .map(|t| t.expires_at)
             .ok_or_else(|| Failure::new(401, "Not logged in"))?;
         let mut refreshed = false;
-        if expires_at - now_secs() <= self.leeway_secs {
+        if self.due(&tokens) {
             Rc::clone(&self).refresh().await?;
             refreshed = true;
         }

@@ -31,7 +31,7 @@ use crate::credentials::oidc::{Outbound, Provider, ProviderAlg};
 use crate::credentials::{Authenticator, Principal};
 use crate::error::AuthError;
 use crate::http;
-use crate::ports::{Clock, OsRandom, PortError, Store};
+use crate::ports::{Atomic, Clock, EdgeOnly, OsRandom, PortError, Store};
 use crate::store::cache::{CachedStore, RecordCache};
 
 /// The KV namespace binding.
@@ -280,20 +280,32 @@ pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal,
     // the auth Worker's Durable Objects (bound with `script_name`), which know what is revoked.
     let config = config(env)?;
     let (store, memo) = (records(env, &config)?, MEMO.with(Rc::clone));
-    // Only strict mode asks the objects; an edge-mode embedder needs no binding for them.
-    let atomic = match config.consistency {
-        Consistency::Strict => Some(durable_objects(env)?),
-        Consistency::Edge => None,
-    };
+    match config.consistency {
+        Consistency::Strict => {
+            let atomic = durable_objects(env)?;
+            authenticate_with(&core, &store, &atomic, &memo, &config).await
+        }
+        // Edge mode never asks the objects: an embedder needs no binding for them.
+        Consistency::Edge => authenticate_with(&core, &store, &EdgeOnly, &memo, &config).await,
+    }
+}
+
+async fn authenticate_with<A: Atomic>(
+    req: &http::Request,
+    store: &Records,
+    atomic: &A,
+    memo: &Memo,
+    config: &Config,
+) -> Result<Principal, AuthError> {
     let authenticator = Authenticator {
-        store: &store,
+        store,
         clock: &DateClock,
         provider: &FetchProvider,
-        atomic: &atomic,
-        memo: &memo,
+        atomic,
+        memo,
         settings: config.credentials(),
     };
-    authenticator.authenticate(&core).await
+    authenticator.authenticate(req).await
 }
 
 /// The API's response for an error: the same status, body and headers the auth Worker sends.

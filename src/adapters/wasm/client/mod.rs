@@ -173,11 +173,10 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_param_type = "RegisterInput")] input: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let input: Result<RegisterInput, JsValue> = from_js(input, "input");
+        let input: Result<RegisterInput, _> =
+            read_input(input, "register: input must be { email, password, name? }");
         promise(async move {
-            let input = input.map_err(|_| {
-                Failure::new(0, "register: input must be { email, password, name? }")
-            })?;
+            let input = input?;
             let body = json!(input);
             inner
                 .send(Method::POST, "/register", Some(&body), None)
@@ -192,10 +191,10 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let input: Result<LoginInput, JsValue> = from_js(input, "input");
+        let input: Result<LoginInput, _> =
+            read_input(input, "login: input must be { email, password }");
         promise(async move {
-            let input =
-                input.map_err(|_| Failure::new(0, "login: input must be { email, password }"))?;
+            let input = input?;
             let body = json!(input);
             let response = inner
                 .send(Method::POST, "/login", Some(&body), None)
@@ -403,14 +402,12 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_param_type = "CreateApiKeyInput")] input: JsValue,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
-        let input: Result<CreateApiKeyInput, JsValue> = from_js(input, "input");
+        let input: Result<CreateApiKeyInput, _> = read_input(
+            input,
+            "createApiKey: input must be { name, scopes?, expiresInDays? }",
+        );
         promise(async move {
-            let input = input.map_err(|_| {
-                Failure::new(
-                    0,
-                    "createApiKey: input must be { name, scopes?, expiresInDays? }",
-                )
-            })?;
+            let input = input?;
             let body = json!({
                 "name": input.name,
                 "scopes": input.scopes,
@@ -501,6 +498,15 @@ async fn authed_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result
         }
         return Ok(response);
     }
+}
+
+/// A method's input object, read before the call is made; its failure rejects the call the
+/// same way every method does (status 0, `shape` saying what was expected).
+fn read_input<T: serde::de::DeserializeOwned + Default>(
+    input: JsValue,
+    shape: &'static str,
+) -> Result<T, Failure> {
+    from_js(input, "input").map_err(|_| Failure::new(0, shape))
 }
 
 /// `location.origin` of the page or worker, if there is one.

@@ -16,6 +16,7 @@ use crate::http::BASE_PATH;
 
 use super::{from_js, to_js};
 
+mod locks;
 mod session;
 mod storage;
 

@@ -18,9 +18,8 @@ import {
   RFC3339,
   STARTUP_TIMEOUT_MS,
   freePort,
-  printLogTail,
   startWrangler,
-  stopWrangler,
+  tearDown,
   testid,
 } from "./lib.mjs";
 
@@ -71,11 +70,7 @@ async function setUp() {
 }
 
 after(async () => {
-  await flow.close();
-  if (server) {
-    if (flow.broken) printLogTail(server.log());
-    await stopWrangler(server);
-  }
+  await tearDown(flow, server);
 });
 
 // ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, printLogTail, startWrangler, stopWrangler } from "./lib.mjs";
+import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown } from "./lib.mjs";
 
 let base = process.env.DEMO_BASE_URL?.replace(/\/$/, "");
 let server;
@@ -29,11 +29,7 @@ before(async () => {
 }, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
 
 after(async () => {
-  await flow.close();
-  if (server) {
-    if (flow.broken) printLogTail(server.log());
-    await stopWrangler(server);
-  }
+  await tearDown(flow, server);
 });
 
 step("the API's docs route leads to the reference, under its own strict policy", async () => {

@@ -74,6 +74,18 @@ export async function stopWrangler(server) {
   await server.stop();
 }
 
+/**
+ * A suite's teardown: closes the browser, then stops `server` if the suite started one,
+ * printing the end of its log when a step failed.
+ */
+export async function tearDown(flow, server) {
+  await flow.close();
+  if (server) {
+    if (flow.broken) printLogTail(server.log());
+    await stopWrangler(server);
+  }
+}
+
 /** The end of a wrangler log, for a failed run. */
 export function printLogTail(log) {
   const lines = log.split("\n");

@@ -25,9 +25,8 @@ import {
   BrowserFlow,
   STARTUP_TIMEOUT_MS,
   freePortOf,
-  printLogTail,
   startWrangler,
-  stopWrangler,
+  tearDown,
   testid,
   within,
 } from "./lib.mjs";
@@ -121,11 +120,7 @@ async function setUp() {
 
 after(async () => {
   if (victim) await victim.close();
-  await flow.close();
-  if (server) {
-    if (flow.broken) printLogTail(server.log());
-    await stopWrangler(server);
-  }
+  await tearDown(flow, server);
   if (op) await within(10_000, "stopping the provider", op.stop()).catch((err) => console.error(String(err)));
 });
 

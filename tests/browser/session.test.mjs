@@ -11,7 +11,7 @@
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, printLogTail, startWrangler, stopWrangler } from "./lib.mjs";
+import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown } from "./lib.mjs";
 
 const TOKENS_KEY = "edge-auth.tokens";
 const email = `session-${randomBytes(6).toString("hex")}@example.com`;
@@ -44,11 +44,7 @@ before(async () => {
 }, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
 
 after(async () => {
-  await flow.close();
-  if (server) {
-    if (flow.broken) printLogTail(server.log());
-    await stopWrangler(server);
-  }
+  await tearDown(flow, server);
 });
 
 const stored = () => page.evaluate((key) => JSON.parse(sessionStorage.getItem(key)), TOKENS_KEY);

@@ -19,10 +19,9 @@ import {
   BrowserFlow,
   STARTUP_TIMEOUT_MS,
   freePort,
-  printLogTail,
   sleep,
   startWrangler,
-  stopWrangler,
+  tearDown,
   within,
 } from "./lib.mjs";
 
@@ -62,11 +61,7 @@ before(async () => {
 }, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
 
 after(async () => {
-  await flow.close();
-  if (server) {
-    if (flow.broken) printLogTail(server.log());
-    await stopWrangler(server);
-  }
+  await tearDown(flow, server);
 });
 
 /** Opens the demo page in `page` and makes `window.tabAuth`, a client on localStorage. */

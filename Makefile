@@ -48,10 +48,11 @@ lint: setup
 test-native: setup
 	cargo test
 
-# The package's shared cases in Node and in headless Chromium.
+# The package's shared cases in Node and in two browser engines, headless: Chromium and Firefox.
 test-wasm: setup
 	$(WASM_PACK) test --node -- --features wasm --test wasm_node
 	$(WASM_PACK) test --headless --chrome -- --features wasm --test wasm_browser
+	$(WASM_PACK) test --headless --firefox -- --features wasm --test wasm_browser
 
 # The package's generated TypeScript, used as an app would, under tsc --strict and
 # skipLibCheck false: moduleResolution bundler and nodenext, lib ES2022 with and without DOM,

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen pin in Cargo.toml
 WASM_PACK_VERSION=0.15.1
 WORKER_BUILD_VERSION=0.8.7 # same minor as the `worker` crate
+GECKODRIVER_VERSION=0.37.1 # Firefox's WebDriver server, for wasm-pack test --firefox
 
 have_version() { # have_version CMD VERSION: CMD --version mentions VERSION
   command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"
@@ -35,11 +36,24 @@ if ! have_version worker-build "$WORKER_BUILD_VERSION"; then
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force
 fi
 
-if [ "${SETUP_BROWSER:-1}" = 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
-  step "apt-get install chromium chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+# The browsers the package is tested in: Chromium (every browser suite) and Firefox (the
+# package's cases, `make test-wasm`), with their WebDriver servers.
+if [ "${SETUP_BROWSER:-1}" = 1 ]; then
+  missing=""
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+  command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+  command -v firefox-esr >/dev/null 2>&1 || missing="$missing firefox-esr"
+  if [ -n "$missing" ]; then
+    step "apt-get install$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086 # one word per package
+    apt-get install -y -qq $missing >/dev/null
+  fi
+  if ! have_version geckodriver "$GECKODRIVER_VERSION"; then
+    step "cargo install geckodriver $GECKODRIVER_VERSION"
+    cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --force
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

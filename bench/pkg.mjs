@@ -3,7 +3,8 @@
 // scripts/build-pkg.sh has built pkg/web, pkg/node and pkg/verify.
 //
 // 1. Size, per entry point: gzip (zlib, level 9) of what a browser downloads,
-//    edge_auth_bg.wasm + edge_auth.js (each compressed on its own, as served, then summed), of
+//    edge_auth_bg.wasm + edge_auth.js + the JS it imports from snippets/ (each compressed on its
+//    own, as served, then summed), of
 //    the full package (pkg/web: `edge-auth`) and of the verify-only entry (pkg/verify:
 //    `edge-auth/verify`); the Node build's size for information.
 // 2. Speed: verifications per second, in this one Node process and on the same tokens
@@ -22,7 +23,7 @@
 // The last line printed is one JSON object: `pkg_verify_gzip_bytes`, `pkg_full_gzip_bytes`,
 // and `eddsa_vs_jose` / `hs256_vs_jose`, the verify entry's JwtVerifier ops/s over jose's
 // (sequential calls); `*_full_vs_jose` are the full package's.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
@@ -40,7 +41,17 @@ const TYP = "at+jwt";
 
 // ---- sizes -------------------------------------------------------------------------------
 
+/** The crate's own JS modules in a build (snippets/: the error classes, ...), which it imports. */
+function snippets(dir) {
+  const base = `${root}pkg/${dir}`;
+  if (!existsSync(`${base}/snippets`)) return [];
+  return readdirSync(`${base}/snippets`, { recursive: true })
+    .filter((file) => file.endsWith(".js"))
+    .map((file) => `snippets/${file}`);
+}
+
 function size(dir, files) {
+  files = [...files, ...snippets(dir)];
   const paths = files.map((f) => `${root}pkg/${dir}/${f}`);
   if (!paths.every(existsSync)) return null;
   const parts = paths.map((p) => {
@@ -52,7 +63,7 @@ function size(dir, files) {
     gzip: parts.reduce((a, p) => a + p.gzip, 0),
     wasmRaw: parts[0].raw,
     wasmGzip: parts[0].gzip,
-    jsGzip: parts[1].gzip,
+    jsGzip: parts.slice(1).reduce((a, p) => a + p.gzip, 0),
   };
 }
 
@@ -210,9 +221,9 @@ console.log("");
 console.log("size, gzip -9");
 console.log(`  edge-auth/verify (pkg/verify wasm + js): ${kb(verifyOnly?.gzip)}; raw ${kb(verifyOnly?.raw)}`);
 if (verifyOnly) console.log(`       wasm ${kb(verifyOnly.wasmGzip)} + js ${kb(verifyOnly.jsGzip)}`);
-console.log(`  edge-auth, web (edge_auth_bg.wasm + edge_auth.js): ${kb(web?.gzip)}; raw ${kb(web?.raw)}`);
+console.log(`  edge-auth, web (edge_auth_bg.wasm + edge_auth.js + snippets): ${kb(web?.gzip)}; raw ${kb(web?.raw)}`);
 if (web) console.log(`       wasm ${kb(web.wasmGzip)} + js ${kb(web.jsGzip)}`);
-console.log(`  node (edge_auth_bg.wasm + edge_auth.js): ${kb(node?.gzip)}; raw ${kb(node?.raw)}`);
+console.log(`  node (edge_auth_bg.wasm + edge_auth.js + snippets): ${kb(node?.gzip)}; raw ${kb(node?.raw)}`);
 console.log("");
 console.log(`verifications per second (same tokens; iss, aud, typ, exp/nbf, allow-list checked)`);
 const rows = [

@@ -6,6 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="$(pwd)/node_modules/.bin:$PATH" # binaryen's wasm-opt; Debian's breaks the output
+rm -rf pkg/web/snippets pkg/node/snippets pkg/verify/snippets # named by a hash that changes
 for target in web nodejs; do
   out=pkg/$([ "$target" = nodejs ] && echo node || echo web)
   wasm-pack --log-level warn build --release --no-pack --target "$target" --out-dir "$out" -- --features wasm
@@ -24,12 +25,25 @@ echo '{ "type": "commonjs" }' > pkg/node/package.json
 # defines that method only where the runtime has Symbol.dispose; the declarations now say the
 # same: each class extends the global `Disposable`, which is the lib's (with the method, so
 # `using` works) when the app's lib declares it, and an empty interface otherwise.
+# Also: the error classes (src/adapters/wasm/errors.js) are re-exported, which wasm-bindgen
+# declares as `export let TokenError: unknown;`; the crate declares them as classes, which
+# stay, and that line goes.
 node - pkg/web/edge_auth.d.ts pkg/node/edge_auth.d.ts pkg/verify/edge_auth.d.ts <<'EOF'
 const fs = require("node:fs");
 const method = /^(export class (\w+) \{\n    free\(\): void;\n)    \[Symbol\.dispose\]\(\): void;\n/gm;
+const reexport = /^export let (\w+): unknown;\n/gm;
 for (const file of process.argv.slice(2)) {
   const classes = [];
-  const text = fs.readFileSync(file, "utf8").replace(method, (_, head, name) => (classes.push(name), head));
+  const original = fs.readFileSync(file, "utf8");
+  const text = original
+    .replace(method, (_, head, name) => (classes.push(name), head))
+    .replace(reexport, (_, name) => {
+      if (!original.includes(`\nexport class ${name} extends Error {`)) {
+        throw new Error(`${file}: ${name} is re-exported but not declared as a class`);
+      }
+      return "";
+    });
+  fs.writeFileSync(file, text);
   if (text.includes("Symbol.dispose")) throw new Error(`${file}: a Symbol.dispose this script does not know`);
   if (!classes.length) continue;
   fs.writeFileSync(file, `${text}
@@ -63,6 +77,19 @@ export default function init(module_or_path?: unknown): Promise<void>;
 /** Nothing to do in Node (see `init`): declared for code shared with the web build. */
 export function initSync(module?: unknown): void;
 EOF
+# wasm-bindgen's Node output require()s the crate's JS (errors.js, an ES module) as it is: that
+# file becomes CommonJS here (its classes exported by name; it has no import), for every Node
+# version the package supports.
+for snippet in $(find pkg/node/snippets -name '*.js'); do
+  node - "$snippet" <<'EOF'
+const fs = require("node:fs");
+const file = process.argv[2];
+const names = [];
+const text = fs.readFileSync(file, "utf8").replace(/^export class (\w+)/gm, (_, name) => (names.push(name), `class ${name}`));
+if (/^\s*(import|export)\b/m.test(text) || !names.length) throw new Error(`${file}: not a module of exported classes`);
+fs.writeFileSync(file, `${text}\nmodule.exports = { ${names.join(", ")} };\n`);
+EOF
+done
 # Its names are listed, not `export *`, which would export `__esModule` too.
 names=$(sed -n 's/^exports\.\([A-Za-z_][A-Za-z0-9_]*\) = .*/\1/p' pkg/node/edge_auth.js | grep -vx default | paste -sd, - | sed 's/,/, /g')
 cat > pkg/node/edge_auth.mjs <<EOF
@@ -86,7 +113,7 @@ next=$(mktemp -d build/site.next.XXXXXX)
 chmod 755 "$next"
 mkdir -p "$next/pkg"
 cp -R www/. "$next/"
-cp pkg/web/edge_auth.js pkg/web/edge_auth_bg.wasm "$next/pkg/"
+cp -R pkg/web/edge_auth.js pkg/web/edge_auth_bg.wasm pkg/web/snippets "$next/pkg/"
 rm -rf build/site.old
 [ -d build/site ] && mv build/site build/site.old
 mv "$next" build/site

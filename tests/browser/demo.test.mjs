@@ -143,9 +143,10 @@ step("the package's failures are AuthApiError with status and detail", async () 
   const offline = `${base}${OFFLINE_PATH}`;
   await page.route(`${offline}/**`, (route) => route.abort("connectionrefused"));
   const seen = await page.evaluate(async ([email, unreachable]) => {
-    const { AuthClient } = await import("/pkg/edge_auth.js");
+    const { AuthClient, AuthApiError } = await import("/pkg/edge_auth.js");
     const describe = (err) => ({
       isError: err instanceof Error,
+      isAuthApiError: err instanceof AuthApiError,
       name: err.name,
       status: err.status,
       detail: err.detail,
@@ -174,9 +175,10 @@ step("the package's failures are AuthApiError with status and detail", async () 
   await page.unroute(`${offline}/**`);
 
   assert.deepEqual(seen.wrongPassword, {
-    isError: true, name: "AuthApiError", status: 401, detail: "Incorrect email or password",
+    isError: true, isAuthApiError: true, name: "AuthApiError", status: 401, detail: "Incorrect email or password",
   });
   assert.equal(seen.invalid.isError, true);
+  assert.equal(seen.invalid.isAuthApiError, true, "instanceof AuthApiError");
   assert.equal(seen.invalid.name, "AuthApiError");
   assert.equal(seen.invalid.status, 422);
   assert.ok(Array.isArray(seen.invalid.detail), `422 detail is a list: ${JSON.stringify(seen.invalid)}`);
@@ -186,6 +188,7 @@ step("the package's failures are AuthApiError with status and detail", async () 
   }
   assert.equal(seen.network.isError, true, JSON.stringify(seen.network));
   assert.equal(seen.network.name, "AuthApiError");
+  assert.equal(seen.network.isAuthApiError, true, "instanceof AuthApiError");
   assert.equal(seen.network.status, 0, "status 0 for a network failure");
 }, { allowHttp: [0, 401, 422] });
 

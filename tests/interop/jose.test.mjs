@@ -26,7 +26,8 @@ import * as loader from "./pkg.mjs";
 import { API, call, freePortOf, startWorker, wranglerVar } from "../lib/worker.mjs";
 
 const pkg = await loader.loadPkg();
-const { verifyJwt, JwtVerifier, decodeJwtUnverified, isWellFormedApiKey, classifyCredential } = pkg;
+const { verifyJwt, JwtVerifier, decodeJwtUnverified, isWellFormedApiKey, classifyCredential, TokenError, AuthApiError } =
+  pkg;
 
 // The Worker's issuer and audience, as configured in wrangler.toml.
 const ISS = wranglerVar("JWT_ISSUER");
@@ -113,6 +114,8 @@ function assertRejects(token, jwks, options, code) {
   for (const [name, fn] of Object.entries(ways)) {
     const err = thrown(fn, name);
     assert.ok(err instanceof Error, `${name}: the TokenError is not an Error: ${String(err)}`);
+    assert.ok(err instanceof TokenError, `${name}: not an instance of the package's TokenError class`);
+    assert.ok(!(err instanceof AuthApiError), `${name}: an AuthApiError too`);
     assert.equal(err.name, "TokenError", `${name}: name (edge_auth.d.ts: name "TokenError")`);
     assert.equal(err.code, code, `${name}: code ${JSON.stringify(err.code)} (message: ${err.message})`);
     assert.equal(typeof err.message, "string");

@@ -22,6 +22,7 @@ export const API = [
   "decodeJwtUnverified",
   "isWellFormedApiKey",
   "classifyCredential",
+  "TokenError",
 ];
 
 /** Why the package could not be loaded with a plain `import`, or null. */

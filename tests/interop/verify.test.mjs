@@ -63,7 +63,7 @@ test("edge-auth/verify verifies jose's EdDSA and HS256 tokens and refuses forged
   assert.equal(new verify.JwtVerifier(JSON.stringify(hsJwks), RULES).verify(hsToken).sid, "session-1");
   for (const [token, jwks] of [[edToken, edJwks], [hsToken, hsJwks]]) {
     const forged = forge(token, { sub: "admin" });
-    assert.throws(() => verify.verifyJwt(forged, jwks, RULES), (err) => err.name === "TokenError" && err.code === "bad_signature");
+    assert.throws(() => verify.verifyJwt(forged, jwks, RULES), (err) => err instanceof verify.TokenError && err.name === "TokenError" && err.code === "bad_signature");
   }
 });
 

@@ -13,8 +13,10 @@ assert.equal(await init(), undefined);
 assert.equal(esm.initSync(), undefined);
 assert.equal(cjs.default, init, "require(\"edge-auth\").default is not the same init()");
 assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).filter((name) => name !== "__esModule").sort());
-for (const name of ["verifyJwt", "JwtVerifier", "decodeJwtUnverified", "isWellFormedApiKey", "classifyCredential", "AuthClient"]) {
+for (const name of ["verifyJwt", "JwtVerifier", "decodeJwtUnverified", "isWellFormedApiKey", "classifyCredential", "AuthClient", "TokenError", "AuthApiError"]) {
   assert.equal(typeof esm[name], "function", `import: ${name}`);
   assert.equal(esm[name], cjs[name], `import and require give different ${name}`);
 }
+// A refused token in Node is an instance of the class both entries export.
+assert.throws(() => esm.verifyJwt("not.a.jwt", { keys: [] }), (err) => err instanceof cjs.TokenError && err.code === "malformed");
 console.log("ok   node-entries.mjs (import and require of edge-auth in Node: init, initSync, the API)");

@@ -49,14 +49,21 @@ const CLIENT_TYPES: &'static str = r#"
 /** A private key as PEM text, or a JWK (object or JSON text) with its private part. */
 export type PrivateKeyInput = string | Jwk;
 /** Every failure of an `AuthClient` call. `status` is 0 for a network failure. */
-export interface AuthApiError extends Error {
-  name: "AuthApiError"; status: number; detail: string | ValidationIssue[];
+export class AuthApiError extends Error {
+  private constructor();
+  readonly name: "AuthApiError";
+  readonly status: number;
+  readonly detail: string | ValidationIssue[];
 }"#;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** Why a token was refused by `verifyJwt` / `JwtVerifier`. */
-export interface TokenError extends Error { name: "TokenError"; code: TokenErrorCode; }
+export class TokenError extends Error {
+  private constructor();
+  readonly name: "TokenError";
+  readonly code: TokenErrorCode;
+}
 
 export interface Jwk { kty: string; kid?: string; alg?: string; use?: string; crv?: string; x?: string; k?: string; d?: string; [member: string]: unknown; }
 export interface Jwks { keys: Jwk[]; }
@@ -160,23 +167,36 @@ fn from_js<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<
     serde_json::from_value(json).map_err(|err| type_error(&format!("{what}: {err}")))
 }
 
-/// A JS `Error` with a name and extra properties.
-fn error(name: &str, message: &str, props: &[(&str, JsValue)]) -> JsValue {
-    let err = js_sys::Error::new(message);
-    err.set_name(name);
-    for (key, value) in props {
-        // Setting a property on a fresh Error object cannot fail.
-        let _ = Reflect::set(&err, &JsValue::from_str(key), value);
-    }
-    err.into()
+// The two error classes are JS classes (errors.js), so that `instanceof` works; every build
+// exports them as they are. Their declarations are the hand-written ones above (wasm-bindgen
+// declares a re-exported type as `unknown`; scripts/build-pkg.sh drops that line).
+#[wasm_bindgen(module = "/src/adapters/wasm/errors.js")]
+extern "C" {
+    #[wasm_bindgen(reexport, js_name = TokenError)]
+    type JsTokenError;
+    #[wasm_bindgen(constructor, js_class = "TokenError")]
+    fn new(message: &str, code: &str) -> JsTokenError;
+}
+
+// Its own block: the verify-only build must not re-export it (`cfg` on one item of a block
+// does not reach wasm-bindgen's re-export).
+#[cfg(feature = "wasm")]
+#[wasm_bindgen(module = "/src/adapters/wasm/errors.js")]
+extern "C" {
+    #[wasm_bindgen(reexport, js_name = AuthApiError)]
+    type JsAuthApiError;
+    #[wasm_bindgen(constructor, js_class = "AuthApiError")]
+    fn new(message: &str, status: u16, detail: JsValue) -> JsAuthApiError;
 }
 
 fn token_error(err: TokenError) -> JsValue {
-    error(
-        "TokenError",
-        err.message(),
-        &[("code", JsValue::from_str(err.code()))],
-    )
+    JsTokenError::new(err.message(), err.code()).into()
+}
+
+/// An `AuthApiError` (`status` 0 for a network failure; `detail` as the API sent it).
+#[cfg(feature = "wasm")]
+fn api_error(message: &str, status: u16, detail: JsValue) -> JsValue {
+    JsAuthApiError::new(message, status, detail).into()
 }
 
 fn now_secs() -> i64 {

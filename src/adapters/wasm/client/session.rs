@@ -20,7 +20,7 @@ use js_sys::{Function, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use crate::adapters::wasm::{error, now_secs, to_js};
+use crate::adapters::wasm::{api_error, now_secs, to_js};
 use crate::api::responses::TokenResponse;
 use crate::http::BASE_PATH;
 
@@ -52,14 +52,7 @@ impl Failure {
                 .join("; "),
             _ => format!("HTTP {}", self.status),
         };
-        error(
-            "AuthApiError",
-            &message,
-            &[
-                ("status", JsValue::from(self.status)),
-                ("detail", to_js(&self.detail)),
-            ],
-        )
+        api_error(&message, self.status, to_js(&self.detail))
     }
 }
 

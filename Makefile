@@ -14,7 +14,7 @@ PORT ?= 8787
 WASM_PACK := wasm-pack --log-level warn
 
 .PHONY: help setup dev build lint test test-native test-wasm test-e2e test-smoke \
-	test-browser test-interop test-oidc test-types test-deploy test-example test-js-worker bench clean
+	test-browser test-vite test-interop test-oidc test-types test-deploy test-example test-js-worker bench clean
 
 help:
 	@echo "make dev    install what is missing, build, serve http://127.0.0.1:$(PORT) (API + demo page, local KV)"
@@ -82,6 +82,10 @@ test-interop: build .dev.vars
 test-browser: build .dev.vars
 	node --test tests/browser/
 
+# An app built by Vite from pkg/, on its own origin, signing in cross-origin in Chromium.
+test-vite: build .dev.vars
+	node --test tests/vite/
+
 test-oidc: build .dev.vars
 	node --test tests/oidc/
 
@@ -89,7 +93,7 @@ test-oidc: build .dev.vars
 test-deploy: build
 	@tests/deploy.sh
 
-test: lint test-native test-wasm test-types test-e2e test-smoke test-example test-js-worker test-interop test-browser test-oidc test-deploy
+test: lint test-native test-wasm test-types test-e2e test-smoke test-example test-js-worker test-interop test-browser test-vite test-oidc test-deploy
 
 bench: build .dev.vars
 	@bench/run.sh

@@ -63,8 +63,9 @@ fn bad_tokens_are_401_invalid_token() {
 fn expired_token_is_rejected() {
     let api = api();
     let session = api.session("ada@example.com");
-    api.clock.advance(900 + 30);
+    api.clock.advance(900 + 30 - 1);
     assert_eq!(api.get("/me", &session.access).status, 200);
+    // On exp plus the 30 s leeway: refused (RFC 7519 §4.1.4, "on or after").
     api.clock.advance(1);
     let response = api.get("/me", &session.access);
     assert_invalid_token(&response);

@@ -57,10 +57,11 @@ fn issued_token_verifies_with_its_claims() {
 #[test]
 fn expired_token_is_rejected_after_the_leeway() {
     let token = issue_access(&key(), claims(), now(), 900);
-    let just_inside = now() + TimeDelta::seconds(900 + LEEWAY_SECS);
+    let just_inside = now() + TimeDelta::seconds(900 + LEEWAY_SECS - 1);
     assert!(check(&token, just_inside).is_ok());
-    let outside = just_inside + TimeDelta::seconds(1);
-    assert_eq!(check(&token, outside).unwrap_err(), TokenError::Expired);
+    // RFC 7519 §4.1.4: on or after exp (plus the leeway), refused.
+    let on_it = just_inside + TimeDelta::seconds(1);
+    assert_eq!(check(&token, on_it).unwrap_err(), TokenError::Expired);
 }
 
 #[test]

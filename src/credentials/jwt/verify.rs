@@ -294,7 +294,8 @@ pub fn check_claims(
         .timestamp()
         .checked_add(leeway)
         .ok_or(TokenError::Malformed)?;
-    if now.timestamp() > latest {
+    // RFC 7519 §4.1.4: "on or after which the JWT MUST NOT be accepted" (as jose reads it).
+    if now.timestamp() >= latest {
         return Err(TokenError::Expired);
     }
     if let Some(not_before) = instant("nbf")? {

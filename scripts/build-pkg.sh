@@ -77,16 +77,17 @@ export default function init(module_or_path?: unknown): Promise<void>;
 /** Nothing to do in Node (see `init`): declared for code shared with the web build. */
 export function initSync(module?: unknown): void;
 EOF
-# wasm-bindgen's Node output require()s the crate's JS (errors.js, an ES module) as it is: that
-# file becomes CommonJS here (its classes exported by name; it has no import), for every Node
-# version the package supports.
+# wasm-bindgen's Node output require()s the crate's JS (errors.js, webcrypto.js: ES modules) as
+# it is: each becomes CommonJS here (its classes and functions exported by name; they have no
+# imports), for every Node version the package supports.
 for snippet in $(find pkg/node/snippets -name '*.js'); do
   node - "$snippet" <<'EOF'
 const fs = require("node:fs");
 const file = process.argv[2];
 const names = [];
-const text = fs.readFileSync(file, "utf8").replace(/^export class (\w+)/gm, (_, name) => (names.push(name), `class ${name}`));
-if (/^\s*(import|export)\b/m.test(text) || !names.length) throw new Error(`${file}: not a module of exported classes`);
+const text = fs.readFileSync(file, "utf8")
+  .replace(/^export ((?:async )?function|class) (\w+)/gm, (_, kind, name) => (names.push(name), `${kind} ${name}`));
+if (/^\s*(import|export)\b/m.test(text) || !names.length) throw new Error(`${file}: not a module of exported classes and functions`);
 fs.writeFileSync(file, `${text}\nmodule.exports = { ${names.join(", ")} };\n`);
 EOF
 done
@@ -150,7 +151,7 @@ EOF
 // verifyRequest (added by scripts/build-pkg.sh): a request's `Authorization: Bearer` JWT,
 // verified by JwtVerifier, to its claims or to the auth API's own 401: `{"detail": "..."}`
 // with RFC 6750's WWW-Authenticate (`error="invalid_token"` only when a credential was sent).
-import { JwtVerifier } from "./edge_auth.js";
+import { JwtVerifier, TokenError } from "./edge_auth.js";
 
 // Verifiers by key set and options: a Worker passes the same JWKS text on every request,
 // so its keys are parsed once per isolate, not per request. Small, oldest dropped first.
@@ -236,14 +237,15 @@ function refused(err) {
   };
 }
 
-function verifyWith(jwks, options, token) {
-  // `now` changes per call: such a verifier is not kept.
-  const keep = options.now === undefined;
+// verifyAsync: every algorithm, an identity provider's RS256, PS256 and ES256 included.
+async function verifyWith(jwks, options, token) {
+  // A fixed instant is usually a test's, one per call: such a verifier is not kept.
+  const keep = options.now === undefined && options.currentDate === undefined;
   const verifier = keep ? verifierFor(jwks, options) : new JwtVerifier(jwks, options);
   try {
-    return { claims: verifier.verify(token) };
+    return { claims: await verifier.verifyAsync(token) };
   } catch (err) {
-    if (err?.name !== "TokenError") throw err;
+    if (!(err instanceof TokenError)) throw err;
     return { error: err };
   } finally {
     if (!keep) verifier.free();
@@ -260,9 +262,9 @@ export async function verifyRequest(request, { jwks, jwksUrl, ...options } = {})
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.get("authorization") ?? "");
   if (!match) return { response: unauthorized("Not authenticated", "Bearer") };
   const remote = jwks[REMOTE] ? jwks : undefined;
-  let result = verifyWith(remote ? await remote.current() : jwks, options, match[1]);
+  let result = await verifyWith(remote ? await remote.current() : jwks, options, match[1]);
   if (result.error?.code === "unknown_key" && remote && (await remote.reload())) {
-    result = verifyWith(await remote.current(), options, match[1]);
+    result = await verifyWith(await remote.current(), options, match[1]);
   }
   return result.error ? refused(result.error) : result;
 }

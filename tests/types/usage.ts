@@ -91,8 +91,8 @@ export function offline(token: string): string[] {
   const alg: string = decoded.header.alg;
   const aud: string | string[] | undefined = decoded.claims.aud;
   const algorithms: JwtAlgorithm[] = ["EdDSA", "HS256"];
-  // @ts-expect-error: the package does not verify RS256.
-  const rsa: JwtAlgorithm = "RS256";
+  // @ts-expect-error: the package does not verify RS512.
+  const rsa: JwtAlgorithm = "RS512";
   const verifier = new JwtVerifier({ keys: [{ kty: "oct", k: "c2VjcmV0" }] }, { algorithms });
   const claims: JwtClaims = verifier.verify(token);
   return [kind, alg, String(aud), rsa, String(claims.exp)];

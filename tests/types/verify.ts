@@ -7,6 +7,7 @@ import init, {
   isWellFormedApiKey,
   JwtVerifier,
   verifyJwt,
+  verifyJwtAsync,
   type CredentialKind,
   type DecodedJwt,
   type JwtAlgorithm,
@@ -27,11 +28,18 @@ export async function verifyOnly(token: string, wasm: BufferSource): Promise<str
   const again: JwtClaims = verifier.verify(token);
   const kind: CredentialKind = classifyCredential(token);
   const decoded: DecodedJwt = decodeJwtUnverified(token);
-  const algorithms: JwtAlgorithm[] = ["EdDSA"];
-  // @ts-expect-error: the package does not verify RS256.
-  const rsa: JwtAlgorithm = "RS256";
+  const algorithms: JwtAlgorithm[] = ["EdDSA", "RS256", "PS256", "ES256"];
+  // @ts-expect-error: the package does not verify RS512.
+  const rsa: JwtAlgorithm = "RS512";
+  // An identity provider's token: WebCrypto, so a promise; jose's option names.
+  const provider: JwtClaims = await verifier.verifyAsync(token);
+  const jose: VerifyOptions = { algorithms: ["RS256"], clockTolerance: 5, currentDate: new Date() };
+  const viaJose: JwtClaims = await verifyJwtAsync(token, '{"keys":[]}', jose);
+  // @ts-expect-error: currentDate is a Date, as in jose.
+  const notADate: VerifyOptions = { currentDate: 1_700_000_000 };
   const wellFormed: boolean = isWellFormedApiKey(token);
-  return [String(claims.sub), String(again.exp), kind, decoded.header.alg, ...algorithms, rsa, String(wellFormed)];
+  return [String(claims.sub), String(again.exp), kind, decoded.header.alg, ...algorithms, rsa,
+    String(wellFormed), String(provider.sub), String(viaJose.iss), String(notADate)];
 }
 
 export function sameTypes(err: unknown): Full.TokenErrorCode[] {

@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use js_sys::Reflect;
+use js_sys::{Promise, Reflect, Uint8Array};
 #[cfg(feature = "wasm")]
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,7 +20,7 @@ use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::credentials::api_key;
-use crate::credentials::jwt::{self, Alg, KeySet, Rules, TokenError};
+use crate::credentials::jwt::{self, Alg, KeySet, Outcome, Rules, TokenError};
 #[cfg(feature = "wasm")]
 use crate::error::FieldError;
 
@@ -79,34 +79,44 @@ export interface JwtClaims {
 #[tsify_next::declare]
 pub type ValidationIssue = FieldError;
 
-/// A JWS algorithm the package verifies: what `VerifyOptions.algorithms` accepts.
+/// A JWS algorithm the package verifies: what `VerifyOptions.algorithms` accepts. EdDSA and
+/// HS256 verify synchronously; RS256, PS256 and ES256 (an identity provider's tokens) through
+/// WebCrypto, so only with `verifyAsync` / `verifyJwtAsync`.
+// Declares the TS type only: names are read with `Alg::from_name`, which it mirrors.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, Tsify)]
 enum JwtAlgorithm {
-    /// Ed25519.
+    /// Ed25519, with an `OKP` key.
     #[serde(rename = "EdDSA")]
     EdDsa,
     /// HMAC-SHA256, with an `oct` key.
     #[serde(rename = "HS256")]
     Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, with an `RSA` key of 2048 bits or more.
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// RSASSA-PSS with SHA-256, with an `RSA` key of 2048 bits or more.
+    #[serde(rename = "PS256")]
+    Ps256,
+    /// ECDSA with P-256 and SHA-256, with an `EC` key.
+    #[serde(rename = "ES256")]
+    Es256,
 }
 
-impl JwtAlgorithm {
-    /// The algorithm named `name` (its JOSE name, which `Alg` and the TS type share).
-    fn from_name(name: &str) -> Option<Self> {
-        match Alg::from_name(name)? {
-            Alg::EdDsa => Some(Self::EdDsa),
-            Alg::Hs256 => Some(Self::Hs256),
-        }
-    }
-}
-
-impl From<JwtAlgorithm> for Alg {
-    fn from(alg: JwtAlgorithm) -> Self {
-        match alg {
-            JwtAlgorithm::EdDsa => Alg::EdDsa,
-            JwtAlgorithm::Hs256 => Alg::Hs256,
-        }
-    }
+#[wasm_bindgen(module = "/src/adapters/wasm/webcrypto.js")]
+extern "C" {
+    /// Resolves to the claims if WebCrypto verifies `signature`, else rejects with
+    /// `bad_signature`; `claims` is the claims' JSON text, or the TokenError to reject with
+    /// when the rest of the token was refused.
+    #[wasm_bindgen(js_name = verifySignature)]
+    fn webcrypto_verify(
+        alg: &str,
+        jwk: &str,
+        message: Uint8Array,
+        signature: Uint8Array,
+        claims: JsValue,
+        bad_signature: JsValue,
+    ) -> Promise;
 }
 
 /// What kind of credential a string is, by its form alone (`classifyCredential`).
@@ -229,7 +239,11 @@ pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
         .map_err(|_| malformed())
 }
 
-/// What `verifyJwt` / `JwtVerifier` check besides the signature.
+/// What `verifyJwt` / `JwtVerifier` check besides the signature. Names as jose's where the
+/// meaning is the same (`issuer`, `audience`, `algorithms`, `typ`, `clockTolerance`,
+/// `currentDate`); `leewaySecs` and `now` are the older names of the last two.
+// Declares the TS type only: `read_options` reads an options object member by member.
+#[allow(dead_code)]
 #[derive(Debug, Default, Tsify)]
 #[serde(rename_all = "camelCase")]
 struct VerifyOptions {
@@ -244,83 +258,114 @@ struct VerifyOptions {
     algorithms: Option<Vec<JwtAlgorithm>>,
     /// Clock skew tolerated on exp and nbf, 0 to 86400 seconds (else a TypeError); default 30.
     #[tsify(optional)]
+    clock_tolerance: Option<i64>,
+    /// The same as `clockTolerance` (its older name; give one or the other).
+    #[tsify(optional)]
     leeway_secs: Option<i64>,
     /// Required `typ` header, e.g. "at+jwt".
     #[tsify(optional)]
     typ: Option<String>,
-    /// The instant to check against, in Unix seconds; default now.
+    /// The instant to check against; default now.
+    #[tsify(optional, type = "Date")]
+    current_date: Option<f64>,
+    /// The same as `currentDate`, in Unix seconds (its older name; give one or the other).
     #[tsify(optional)]
     now: Option<f64>,
 }
 
-impl VerifyOptions {
-    /// Reads the options member by member; `undefined` and `null` (the object or a member)
-    /// give the default, a member of the wrong type is a `TypeError`.
-    fn from_js(options: &JsValue) -> Result<Self, JsValue> {
-        if options.is_undefined() || options.is_null() {
-            return Ok(Self::default());
+/// The rules and the fixed instant (Unix seconds; `None`: the time of each call) of a
+/// `VerifyOptions` object. `undefined` and `null` (the object or a member) give the default;
+/// a member of the wrong type, or two names for one setting, is a `TypeError`.
+fn read_options(options: &JsValue) -> Result<(Rules, Option<i64>), JsValue> {
+    let given = !options.is_undefined() && !options.is_null();
+    if given && !options.is_object() {
+        return Err(type_error("options: expected an object"));
+    }
+    let member = |name: &str| -> Result<Option<JsValue>, JsValue> {
+        if !given {
+            return Ok(None);
         }
-        if !options.is_object() {
-            return Err(type_error("options: expected an object"));
-        }
-        let member = |name: &str| -> Result<Option<JsValue>, JsValue> {
-            let value = Reflect::get(options, &JsValue::from_str(name))?;
-            Ok((!value.is_undefined() && !value.is_null()).then_some(value))
-        };
-        let string = |name: &str| -> Result<Option<String>, JsValue> {
-            member(name)?
-                .map(|value| {
-                    value
-                        .as_string()
-                        .ok_or_else(|| type_error(&format!("options.{name}: expected a string")))
-                })
-                .transpose()
-        };
-        let number = |name: &str| -> Result<Option<f64>, JsValue> {
-            member(name)?
-                .map(|value| {
-                    value
-                        .as_f64()
-                        .ok_or_else(|| type_error(&format!("options.{name}: expected a number")))
-                })
-                .transpose()
-        };
-        let leeway_secs = match number("leewaySecs")? {
-            None => None,
+        let value = Reflect::get(options, &JsValue::from_str(name))?;
+        Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+    };
+    let string = |name: &str| -> Result<Option<String>, JsValue> {
+        member(name)?
+            .map(|value| {
+                value
+                    .as_string()
+                    .ok_or_else(|| type_error(&format!("options.{name}: expected a string")))
+            })
+            .transpose()
+    };
+    // jose's name or ours, not both: two values for one setting is a mistake to report.
+    let either = |jose: &'static str, ours: &'static str| match (member(jose)?, member(ours)?) {
+        (Some(_), Some(_)) => Err(type_error(&format!(
+            "options: {jose} and {ours} are the same setting; give one"
+        ))),
+        (Some(value), None) => Ok(Some((jose, value))),
+        (None, Some(value)) => Ok(Some((ours, value))),
+        (None, None) => Ok(None),
+    };
+    let leeway_secs = match either("clockTolerance", "leewaySecs")? {
+        None => jwt::LEEWAY_SECS,
+        Some((name, value)) => match value.as_f64() {
             // Integers a JS number holds exactly: the cast is exact.
             Some(secs) if secs.fract() == 0.0 && secs.abs() <= 9_007_199_254_740_991.0 => {
-                Some(secs as i64)
+                let secs = secs as i64;
+                if !(0..=jwt::MAX_LEEWAY_SECS).contains(&secs) {
+                    let max = jwt::MAX_LEEWAY_SECS;
+                    return Err(type_error(&format!(
+                        "options.{name}: {secs} is not within 0..={max}"
+                    )));
+                }
+                secs
             }
             // No number in the message: formatting an f64 would ship core's float printing.
-            Some(_) => return Err(type_error("options.leewaySecs: expected an integer")),
-        };
-        let algorithms = match member("algorithms")? {
-            None => None,
-            Some(list) if js_sys::Array::is_array(&list) => Some(
-                js_sys::Array::from(&list)
-                    .iter()
-                    .map(|name| {
-                        let name = name.as_string().unwrap_or_default();
-                        JwtAlgorithm::from_name(&name).ok_or_else(|| {
-                            // Not `{name:?}`: Debug of a str ships core's Unicode tables.
-                            type_error(&format!(
-                                "options.algorithms: \"{name}\" is not \"EdDSA\" or \"HS256\""
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(type_error("options.algorithms: expected an array")),
-        };
-        Ok(Self {
-            issuer: string("issuer")?,
-            audience: string("audience")?,
-            algorithms,
-            leeway_secs,
-            typ: string("typ")?,
-            now: number("now")?,
-        })
-    }
+            _ => return Err(type_error(&format!("options.{name}: expected an integer"))),
+        },
+    };
+    let now = match either("currentDate", "now")? {
+        None => None,
+        Some(("now", value)) => Some(
+            value
+                .as_f64()
+                .ok_or_else(|| type_error("options.now: expected a number"))?
+                .floor() as i64,
+        ),
+        Some((_, value)) => {
+            let millis = value
+                .dyn_ref::<js_sys::Date>()
+                .map(js_sys::Date::get_time)
+                .filter(|millis| millis.is_finite())
+                .ok_or_else(|| type_error("options.currentDate: expected a valid Date"))?;
+            Some((millis / 1000.0).floor() as i64)
+        }
+    };
+    let algorithms = match member("algorithms")? {
+        None => vec![Alg::EdDsa],
+        Some(list) if js_sys::Array::is_array(&list) => js_sys::Array::from(&list)
+            .iter()
+            .map(|name| {
+                let name = name.as_string().unwrap_or_default();
+                Alg::from_name(&name).ok_or_else(|| {
+                    // Not `{name:?}`: Debug of a str ships core's Unicode tables.
+                    type_error(&format!(
+                        "options.algorithms: \"{name}\" is not one of \"EdDSA\", \"HS256\", \
+                         \"RS256\", \"PS256\", \"ES256\""
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(type_error("options.algorithms: expected an array")),
+    };
+    let rules = Rules {
+        algorithms,
+        issuer: string("issuer")?,
+        audience: string("audience")?,
+        token_type: string("typ")?,
+        leeway_secs,
+    };
+    Ok((rules, now))
 }
 
 fn type_error(message: &str) -> JsValue {
@@ -349,46 +394,71 @@ impl JwtVerifier {
         }
         .ok_or_else(|| token_error(TokenError::InvalidJwks))?;
         let keys = KeySet::from_jwks(&jwks).map_err(token_error)?;
-        let options = VerifyOptions::from_js(&options)?;
-        let algorithms = match options.algorithms {
-            None => vec![Alg::EdDsa],
-            Some(names) => names.into_iter().map(Alg::from).collect(),
-        };
-        let leeway_secs = options.leeway_secs.unwrap_or(jwt::LEEWAY_SECS);
-        if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
-            let msg = format!(
-                "options.leewaySecs: {leeway_secs} is not within 0..={}",
-                jwt::MAX_LEEWAY_SECS
-            );
-            return Err(type_error(&msg));
-        }
-        Ok(Self {
-            keys,
-            rules: Rules {
-                algorithms,
-                issuer: options.issuer,
-                audience: options.audience,
-                token_type: options.typ,
-                leeway_secs,
-            },
-            now: options.now.map(|n| n as i64),
-        })
+        let (rules, now) = read_options(&options)?;
+        Ok(Self { keys, rules, now })
     }
 
-    /// The verified claims, or a thrown `TokenError`.
-    #[wasm_bindgen(unchecked_return_type = "JwtClaims")]
-    pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
+    /// Everything `verify` and `verifyAsync` check, short of a WebCrypto signature.
+    fn outcome(&self, token: &str) -> Result<Outcome, TokenError> {
         let now = chrono::DateTime::from_timestamp(self.now.unwrap_or_else(now_secs), 0)
             .unwrap_or_default();
-        let verified = jwt::verify(token, &self.keys, &self.rules, now).map_err(token_error)?;
-        // The token's own claims text, which the verifier parsed: nothing is written out again.
-        js_sys::JSON::parse(&verified.claims_json).map_err(|_| token_error(TokenError::Malformed))
+        jwt::verify_or_defer(token, &self.keys, &self.rules, now)
     }
+
+    /// The verified claims, or a thrown `TokenError`. EdDSA and HS256 only: a token of an
+    /// algorithm WebCrypto verifies (RS256, PS256, ES256) is refused as
+    /// `unsupported_algorithm`; use `verifyAsync`.
+    #[wasm_bindgen(unchecked_return_type = "JwtClaims")]
+    pub fn verify(&self, token: &str) -> Result<JsValue, JsValue> {
+        match self.outcome(token).map_err(token_error)? {
+            Outcome::Verified(verified) => claims(&verified.claims_json),
+            Outcome::Deferred(deferred) => {
+                let message = format!(
+                    "{} is verified with WebCrypto, which is asynchronous: use verifyAsync",
+                    deferred.alg.name()
+                );
+                let code = TokenError::UnsupportedAlgorithm.code();
+                Err(JsTokenError::new(&message, code).into())
+            }
+        }
+    }
+
+    /// `verify` for every algorithm of the allow-list: resolves to the verified claims or
+    /// rejects with a `TokenError`. RS256, PS256 and ES256 signatures are checked with
+    /// WebCrypto (the key imported once per verifier and key).
+    #[wasm_bindgen(js_name = verifyAsync, unchecked_return_type = "Promise<JwtClaims>")]
+    pub fn verify_async(&self, token: &str) -> Promise {
+        match self.outcome(token) {
+            Err(err) => Promise::reject(&token_error(err)),
+            Ok(Outcome::Verified(verified)) => match claims(&verified.claims_json) {
+                Ok(claims) => Promise::resolve(&claims),
+                Err(err) => Promise::reject(&err),
+            },
+            Ok(Outcome::Deferred(deferred)) => {
+                let (alg, jwk) = (deferred.alg.name(), deferred.jwk.clone());
+                let message = Uint8Array::from(deferred.message.as_slice());
+                let signature = Uint8Array::from(deferred.signature.as_slice());
+                // Both verdicts, decided here; WebCrypto's answer picks one.
+                let if_valid = match deferred.finish(true) {
+                    Ok(verified) => JsValue::from_str(&verified.claims_json),
+                    Err(err) => token_error(err),
+                };
+                let bad_signature = token_error(TokenError::BadSignature);
+                webcrypto_verify(alg, &jwk, message, signature, if_valid, bad_signature)
+            }
+        }
+    }
+}
+
+/// The token's own claims text, which the verifier parsed: nothing is written out again.
+fn claims(claims_json: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(claims_json).map_err(|_| token_error(TokenError::Malformed))
 }
 
 /// Verifies a JWT against a JWK Set: signature (algorithm from the allow-list, never from the
 /// token alone), `exp` (required), `nbf`, `iss`, `aud`, `typ`. Returns the claims or throws a
-/// `TokenError`. To verify many tokens, build one `JwtVerifier`.
+/// `TokenError`. EdDSA and HS256; `verifyJwtAsync` verifies RS256, PS256 and ES256 too. To
+/// verify many tokens, build one `JwtVerifier`.
 #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "JwtClaims")]
 pub fn verify_jwt(
     token: &str,
@@ -396,6 +466,21 @@ pub fn verify_jwt(
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     JwtVerifier::new(jwks, options)?.verify(token)
+}
+
+/// `verifyJwt` for every algorithm, RS256, PS256 and ES256 (an identity provider's tokens)
+/// through WebCrypto: resolves to the claims or rejects with a `TokenError` (a `TypeError`
+/// for bad options).
+#[wasm_bindgen(js_name = verifyJwtAsync, unchecked_return_type = "Promise<JwtClaims>")]
+pub fn verify_jwt_async(
+    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
+) -> Promise {
+    match JwtVerifier::new(jwks, options) {
+        Ok(verifier) => verifier.verify_async(token),
+        Err(err) => Promise::reject(&err),
+    }
 }
 
 /// Whether `key` is a well-formed API key (`sk-` prefix, length, alphabet, checksum), offline.

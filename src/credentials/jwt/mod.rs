@@ -12,8 +12,8 @@ pub use crate::error::TokenError;
 pub use keys::{jwks, SigningKey};
 pub use untrusted::UntrustedJwt;
 pub use verify::{
-    check_claims, verify, Alg, KeySet, Rules, Verified, VerifyingKey, MAX_LEEWAY_SECS,
-    MIN_HS256_KEY_BYTES,
+    check_claims, verify, verify_or_defer, Alg, Deferred, KeySet, Outcome, Rules, Verified,
+    VerifyingKey, MAX_LEEWAY_SECS, MIN_HS256_KEY_BYTES, MIN_RSA_MODULUS_BYTES,
 };
 
 use crate::store::{SessionId, UserId};

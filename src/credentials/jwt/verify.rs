@@ -36,31 +36,55 @@ pub const MIN_HS256_KEY_BYTES: usize = 32;
 /// The largest clock skew [`Rules::leeway_secs`] may tolerate: one day.
 pub const MAX_LEEWAY_SECS: i64 = 86_400;
 
-/// A signature algorithm we verify.
+/// A signature algorithm we verify. EdDSA and HS256 are checked here; the others (an identity
+/// provider's) by the platform's crypto, WebCrypto: [`verify_or_defer`] hands them back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
     /// Ed25519 (`EdDSA`).
     EdDsa,
     /// HMAC-SHA256 (`HS256`).
     Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (`RS256`), an `RSA` key.
+    Rs256,
+    /// RSASSA-PSS with SHA-256 and a 32-byte salt (`PS256`), an `RSA` key.
+    Ps256,
+    /// ECDSA on P-256 with SHA-256 (`ES256`), an `EC` key; the signature is `r || s`.
+    Es256,
 }
 
 impl Alg {
+    const ALL: [Self; 5] = [
+        Self::EdDsa,
+        Self::Hs256,
+        Self::Rs256,
+        Self::Ps256,
+        Self::Es256,
+    ];
+
     /// The JOSE name.
     pub fn name(self) -> &'static str {
         match self {
             Self::EdDsa => "EdDSA",
             Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+            Self::Es256 => "ES256",
         }
     }
 
     /// The algorithm with this JOSE name (case-sensitive), if we verify it.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::EdDsa, Self::Hs256]
-            .into_iter()
-            .find(|alg| alg.name() == name)
+        Self::ALL.into_iter().find(|alg| alg.name() == name)
+    }
+
+    /// Whether its signatures are checked here rather than by the platform's crypto.
+    pub fn is_native(self) -> bool {
+        matches!(self, Self::EdDsa | Self::Hs256)
     }
 }
+
+/// The smallest RSA modulus we accept (RFC 7518 §3.3: 2048 bits or larger).
+pub const MIN_RSA_MODULUS_BYTES: usize = 256;
 
 #[derive(Clone)]
 enum Material {
@@ -69,6 +93,12 @@ enum Material {
     /// state would save two SHA-256 blocks a verification but is as good as the key and
     /// `hmac` does not wipe it.
     Hs256(Zeroizing<Vec<u8>>),
+    /// A public `RSA` or `EC` (P-256) key whose signatures the platform checks: its JWK text
+    /// with the members WebCrypto imports, the algorithms it may verify.
+    Platform {
+        jwk: String,
+        algs: &'static [Alg],
+    },
 }
 
 /// One verification key.
@@ -82,7 +112,7 @@ impl std::fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifyingKey")
             .field("kid", &self.kid)
-            .field("alg", &self.alg())
+            .field("algs", &self.algs())
             .finish_non_exhaustive()
     }
 }
@@ -105,15 +135,22 @@ impl VerifyingKey {
         })
     }
 
-    /// The algorithm this key verifies.
-    pub fn alg(&self) -> Alg {
-        match self.material {
-            Material::Ed25519(_) => Alg::EdDsa,
-            Material::Hs256(_) => Alg::Hs256,
+    /// The algorithms this key verifies: one, but two for an unrestricted RSA key.
+    fn algs(&self) -> &[Alg] {
+        match &self.material {
+            Material::Ed25519(_) => &[Alg::EdDsa],
+            Material::Hs256(_) => &[Alg::Hs256],
+            Material::Platform { algs, .. } => algs,
         }
     }
 
-    /// The key from one JWK: `OKP`/`Ed25519` or `oct`. `None` for other key types, or a JWK
+    /// Whether this key verifies `alg`.
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.algs().contains(&alg)
+    }
+
+    /// The key from one JWK: `OKP`/`Ed25519`, `oct`, `RSA` or `EC`/`P-256`. `None` for other key
+    /// types or curves, an RSA modulus shorter than [`MIN_RSA_MODULUS_BYTES`], or a JWK
     /// restricted to another use or algorithm; `Err` for a malformed one, or an `oct` key
     /// shorter than [`MIN_HS256_KEY_BYTES`].
     pub fn from_jwk(jwk: &Value) -> Result<Option<Self>, TokenError> {
@@ -127,31 +164,72 @@ impl VerifyingKey {
                 .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
                 .ok_or(TokenError::InvalidJwks)
         };
-        let alg = match (field("kty"), field("crv")) {
-            (Some("OKP"), Some("Ed25519")) => Alg::EdDsa,
-            (Some("oct"), _) => Alg::Hs256,
+        let algs: &'static [Alg] = match (field("kty"), field("crv")) {
+            (Some("OKP"), Some("Ed25519")) => &[Alg::EdDsa],
+            (Some("oct"), _) => &[Alg::Hs256],
+            (Some("RSA"), _) => &[Alg::Rs256, Alg::Ps256],
+            (Some("EC"), Some("P-256")) => &[Alg::Es256],
             (Some(_), _) => return Ok(None),
             (None, _) => return Err(TokenError::InvalidJwks),
         };
-        if field("alg").is_some_and(|name| name != alg.name()) {
-            return Ok(None);
-        }
-        let key = match alg {
+        // A JWK's `alg` restricts it to that one algorithm.
+        let algs = match field("alg") {
+            None => algs,
+            Some(name) => match Alg::ALL.iter().find(|alg| alg.name() == name) {
+                Some(alg) if algs.contains(alg) => std::slice::from_ref(alg),
+                _ => return Ok(None),
+            },
+        };
+        let material = match algs[0] {
             Alg::EdDsa => {
                 let x = bytes("x")?;
                 let x: [u8; 32] = x.try_into().map_err(|_| TokenError::InvalidJwks)?;
                 let public = PublicKey::from_bytes(&x).map_err(|_| TokenError::InvalidJwks)?;
-                Self::ed25519(kid, public)
+                Material::Ed25519(public)
             }
-            Alg::Hs256 => Self::hs256(kid, &bytes("k")?).ok_or(TokenError::InvalidJwks)?,
+            Alg::Hs256 => {
+                return Ok(Some(
+                    Self::hs256(kid, &bytes("k")?).ok_or(TokenError::InvalidJwks)?,
+                ))
+            }
+            Alg::Rs256 | Alg::Ps256 => {
+                let (n, e) = (bytes("n")?, bytes("e")?);
+                if e.is_empty() || e.len() > 8 {
+                    return Err(TokenError::InvalidJwks);
+                }
+                // Too weak to trust, but a provider may still publish one beside its real keys:
+                // skipped, so its tokens are `UnknownKey` and the set's other keys still work.
+                if n.iter().skip_while(|b| **b == 0).count() < MIN_RSA_MODULUS_BYTES {
+                    return Ok(None);
+                }
+                let jwk = format!(
+                    r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+                    encode(&n),
+                    encode(&e)
+                );
+                Material::Platform { jwk, algs }
+            }
+            Alg::Es256 => {
+                let (x, y) = (bytes("x")?, bytes("y")?);
+                if x.len() != 32 || y.len() != 32 {
+                    return Err(TokenError::InvalidJwks);
+                }
+                let jwk = format!(
+                    r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+                    encode(&x),
+                    encode(&y)
+                );
+                Material::Platform { jwk, algs }
+            }
         };
-        Ok(Some(key))
+        Ok(Some(Self { kid, material }))
     }
 
     /// Whether `signature` is this key's signature of `message`: its length first (64 bytes
     /// for Ed25519, 32 for HS256), then the algorithm's own check, constant-time for HMAC.
-    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.material {
+    /// `None` for a key whose signatures the platform checks.
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> Option<bool> {
+        Some(match &self.material {
             Material::Ed25519(public) => Signature::from_slice(signature)
                 .is_ok_and(|signature| public.verify(message, &signature).is_ok()),
             // HMAC takes a key of any length: `new_from_slice` cannot fail.
@@ -161,8 +239,14 @@ impl VerifyingKey {
                     mac.verify_slice(signature).is_ok()
                 })
             }
-        }
+            Material::Platform { .. } => return None,
+        })
     }
+}
+
+/// Canonical unpadded base64url.
+fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The keys a token may be signed with.
@@ -193,7 +277,7 @@ impl KeySet {
     /// The key for a token's `alg` and `kid`: the one with that kid, or, for a token without
     /// a kid, the only key of that algorithm.
     fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&VerifyingKey, TokenError> {
-        let mut candidates = self.0.iter().filter(|key| key.alg() == alg);
+        let mut candidates = self.0.iter().filter(|key| key.fits(alg));
         let found = match kid {
             Some(kid) => candidates.find(|key| key.kid.as_deref() == Some(kid)),
             None => match (candidates.next(), candidates.next()) {
@@ -237,21 +321,99 @@ pub struct Verified {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Verifies `token` against `keys` and `rules` at the instant `now`.
+/// Verifies `token` against `keys` and `rules` at the instant `now`. A token of an algorithm
+/// the platform checks (`!alg.is_native()`) is `UnsupportedAlgorithm` here: see
+/// [`verify_or_defer`].
 pub fn verify(
     token: &str,
     keys: &KeySet,
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Verified, TokenError> {
+    match verify_or_defer(token, keys, rules, now)? {
+        Outcome::Verified(verified) => Ok(verified),
+        Outcome::Deferred(_) => Err(TokenError::UnsupportedAlgorithm),
+    }
+}
+
+/// What [`verify_or_defer`] concluded.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every check passed, the signature included.
+    Verified(Verified),
+    /// Every check is done but the signature, which the platform's crypto must check.
+    Deferred(Deferred),
+}
+
+/// A token whose signature the platform checks (RS256, PS256, ES256: WebCrypto), with the
+/// verdict on everything else already reached. Only [`Deferred::finish`] gives the verdict,
+/// and only once told whether the signature verified.
+#[derive(Debug)]
+pub struct Deferred {
+    /// The algorithm to verify with (from the allow-list and the key, never the token alone).
+    pub alg: Alg,
+    /// The public key as a JWK for WebCrypto's `importKey("jwk", ...)`: `RSA` with `n`, `e`, or
+    /// `EC` with `crv`, `x`, `y`, nothing else.
+    pub jwk: String,
+    /// The signed bytes: the token's `header.payload`.
+    pub message: Vec<u8>,
+    /// The signature as sent.
+    pub signature: Vec<u8>,
+    rest: Result<Verified, TokenError>,
+}
+
+impl Deferred {
+    /// The verdict, given whether the signature verified: a bad signature comes first, as
+    /// in [`verify`], then the verdict on the rest.
+    pub fn finish(self, signature_verified: bool) -> Result<Verified, TokenError> {
+        if signature_verified {
+            self.rest
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+}
+
+/// [`verify`] for every algorithm: EdDSA and HS256 are verified here; for RS256, PS256 and
+/// ES256 everything but the signature is, and the result says what the platform must check.
+pub fn verify_or_defer(
+    token: &str,
+    keys: &KeySet,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Outcome, TokenError> {
     let untrusted = UntrustedJwt::parse(token)?;
     let alg = Alg::from_name(untrusted.algorithm())
         .filter(|alg| rules.algorithms.contains(alg))
         .ok_or(TokenError::UnsupportedAlgorithm)?;
     let key = keys.select(alg, untrusted.key_id())?;
-    if !key.verifies(untrusted.signing_input.as_bytes(), &untrusted.signature) {
-        return Err(TokenError::BadSignature);
+    let message = untrusted.signing_input.as_bytes();
+    match key.verifies(message, &untrusted.signature) {
+        Some(true) => check_rest(untrusted, alg, rules, now).map(Outcome::Verified),
+        Some(false) => Err(TokenError::BadSignature),
+        None => {
+            let Material::Platform { jwk, .. } = &key.material else {
+                return Err(TokenError::UnsupportedAlgorithm);
+            };
+            let (message, signature) = (message.to_vec(), untrusted.signature.clone());
+            Ok(Outcome::Deferred(Deferred {
+                alg,
+                jwk: jwk.clone(),
+                message,
+                signature,
+                rest: check_rest(untrusted, alg, rules, now),
+            }))
+        }
     }
+}
+
+/// Everything after the signature: `typ`, then the claims.
+fn check_rest(
+    untrusted: UntrustedJwt<'_>,
+    alg: Alg,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Verified, TokenError> {
     if let Some(expected) = &rules.token_type {
         let typ = untrusted.typ.as_deref().unwrap_or("");
         let typ = typ.strip_prefix("application/").unwrap_or(typ);

@@ -394,13 +394,14 @@ fn claims_and_header_must_be_objects_of_utf8_json() {
 fn jwks_skips_foreign_keys_and_refuses_broken_ones() {
     let jwks = json!({"keys": [
         {"kty": "RSA", "n": "abc", "e": "AQAB"},
+        {"kty": "EC", "crv": "P-384", "x": "abc", "y": "abc"},
         {"kty": "oct", "k": "c2VjcmV0", "use": "enc"},
         {"kty": "oct", "k": "c2VjcmV0", "alg": "HS512"},
         {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
     ]});
     let keys = KeySet::from_jwks(&jwks).unwrap();
     assert_eq!(keys.0.len(), 1);
-    assert_eq!(keys.0[0].alg(), Alg::EdDsa);
+    assert!(keys.0[0].fits(Alg::EdDsa) && !keys.0[0].fits(Alg::Hs256));
     for broken in [
         json!({}),
         json!({"keys": 5}),
@@ -410,6 +411,159 @@ fn jwks_skips_foreign_keys_and_refuses_broken_ones() {
         assert_eq!(
             KeySet::from_jwks(&broken).unwrap_err(),
             TokenError::InvalidJwks,
+            "{broken}"
+        );
+    }
+}
+
+// ---- algorithms the platform verifies (RS256, PS256, ES256: WebCrypto in the package)
+
+/// A public RSA JWK with a 2048-bit modulus (its value does not matter here: no signature is
+/// checked in Rust), extra private and metadata members included.
+fn rsa_jwk(extra: Value) -> Value {
+    let mut jwk = json!({
+        "kty": "RSA", "kid": "r1", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": "AQAB",
+        "d": "private-part", "key_ops": ["verify"],
+    });
+    jwk.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    jwk
+}
+
+/// A token of these header and claims texts with a signature of 256 bytes of `0x5a`.
+fn unsigned(header: &str, claims: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims),
+        URL_SAFE_NO_PAD.encode([0x5a; 256])
+    )
+}
+
+fn deferred(token: &str, keys: &KeySet, algs: Vec<Alg>) -> Deferred {
+    match verify_or_defer(token, keys, &rules(algs), now()) {
+        Ok(Outcome::Deferred(deferred)) => deferred,
+        other => panic!("not deferred: {other:?}"),
+    }
+}
+
+#[test]
+fn platform_algorithms_are_deferred_with_only_the_public_key_and_the_signed_bytes() {
+    let keys = KeySet::from_jwks(&json!({"keys": [rsa_jwk(json!({}))]})).unwrap();
+    let token = unsigned(r#"{"alg":"RS256","kid":"r1"}"#, &claims_json());
+    let pending = deferred(&token, &keys, vec![Alg::Rs256]);
+    assert_eq!(pending.alg, Alg::Rs256);
+    // The JWK WebCrypto imports: the public members, never `d` or anything else.
+    let jwk: Value = serde_json::from_str(&pending.jwk).unwrap();
+    assert_eq!(
+        jwk,
+        json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": "AQAB"})
+    );
+    let dot = token.rfind('.').unwrap();
+    assert_eq!(pending.message, &token.as_bytes()[..dot]);
+    assert_eq!(pending.signature, [0x5a; 256]);
+    assert_eq!(pending.finish(true).unwrap().claims["sub"], "u");
+    // Told the signature failed: refused, whatever else held.
+    let pending = deferred(&token, &keys, vec![Alg::Rs256]);
+    assert_eq!(pending.finish(false), Err(TokenError::BadSignature));
+    // The synchronous verifier cannot check it: refused, never accepted.
+    assert_eq!(
+        verify(&token, &keys, &rules(vec![Alg::Rs256]), now()),
+        Err(TokenError::UnsupportedAlgorithm)
+    );
+}
+
+#[test]
+fn a_deferred_bad_signature_comes_before_the_other_verdicts() {
+    let keys = KeySet::from_jwks(&json!({"keys": [rsa_jwk(json!({}))]})).unwrap();
+    let expired = json!({"iss": "iss", "aud": "aud", "exp": 1_700_000_000}).to_string();
+    let token = unsigned(r#"{"alg":"PS256","kid":"r1"}"#, &expired);
+    let pending = deferred(&token, &keys, vec![Alg::Ps256]);
+    assert_eq!(pending.finish(false), Err(TokenError::BadSignature));
+    let pending = deferred(&token, &keys, vec![Alg::Ps256]);
+    assert_eq!(pending.finish(true), Err(TokenError::Expired));
+}
+
+#[test]
+fn rsa_and_ec_keys_fit_only_their_algorithms() {
+    let ec = json!({"kty": "EC", "crv": "P-256", "kid": "c1",
+        "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
+    let secret = [9u8; 32];
+    let oct = json!({"kty": "oct", "kid": "h1", "k": URL_SAFE_NO_PAD.encode(secret)});
+    let pss_only = rsa_jwk(json!({"kid": "p1", "alg": "PS256"}));
+    let keys =
+        KeySet::from_jwks(&json!({"keys": [rsa_jwk(json!({})), pss_only, ec, oct]})).unwrap();
+    let all = vec![Alg::Rs256, Alg::Ps256, Alg::Es256, Alg::Hs256];
+    let verdict = |header: &str| match verify_or_defer(
+        &unsigned(header, &claims_json()),
+        &keys,
+        &rules(all.clone()),
+        now(),
+    ) {
+        Ok(Outcome::Deferred(pending)) => Ok(pending.alg),
+        Ok(Outcome::Verified(_)) => panic!("{header}: verified without a signature"),
+        Err(err) => Err(err),
+    };
+    assert_eq!(verdict(r#"{"alg":"RS256","kid":"r1"}"#), Ok(Alg::Rs256));
+    assert_eq!(verdict(r#"{"alg":"PS256","kid":"r1"}"#), Ok(Alg::Ps256));
+    assert_eq!(verdict(r#"{"alg":"ES256","kid":"c1"}"#), Ok(Alg::Es256));
+    assert_eq!(verdict(r#"{"alg":"PS256","kid":"p1"}"#), Ok(Alg::Ps256));
+    // A JWK's `alg` restricts it.
+    assert_eq!(
+        verdict(r#"{"alg":"RS256","kid":"p1"}"#),
+        Err(TokenError::UnknownKey)
+    );
+    // Key confusion: no algorithm uses another type's key.
+    assert_eq!(
+        verdict(r#"{"alg":"ES256","kid":"r1"}"#),
+        Err(TokenError::UnknownKey)
+    );
+    assert_eq!(
+        verdict(r#"{"alg":"RS256","kid":"c1"}"#),
+        Err(TokenError::UnknownKey)
+    );
+    assert_eq!(
+        verdict(r#"{"alg":"RS256","kid":"h1"}"#),
+        Err(TokenError::UnknownKey)
+    );
+    // HS256 with the RSA key's kid (its public key as the HMAC secret): no such HS256 key.
+    assert_eq!(
+        verdict(r#"{"alg":"HS256","kid":"r1"}"#),
+        Err(TokenError::UnknownKey)
+    );
+    // Off the allow-list: refused before any key.
+    let token = unsigned(r#"{"alg":"RS256","kid":"r1"}"#, &claims_json());
+    assert_eq!(
+        verify_or_defer(&token, &keys, &rules(vec![Alg::Es256]), now()).err(),
+        Some(TokenError::UnsupportedAlgorithm)
+    );
+}
+
+#[test]
+fn weak_or_broken_rsa_and_ec_keys() {
+    // A 1024-bit modulus: skipped, the set's other keys still usable.
+    let weak = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xab; 128]), "e": "AQAB"});
+    let keys = KeySet::from_jwks(&json!({"keys": [weak, rsa_jwk(json!({}))]})).unwrap();
+    assert_eq!(keys.0.len(), 1);
+    // Leading zero bytes do not make a modulus longer.
+    let mut padded = vec![0u8; 200];
+    padded.extend([0xab; 128]);
+    let padded = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(padded), "e": "AQAB"});
+    assert!(KeySet::from_jwks(&json!({"keys": [padded]}))
+        .unwrap()
+        .0
+        .is_empty());
+    for broken in [
+        json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xab; 256])}),
+        json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": ""}),
+        json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode([1u8; 31]),
+            "y": URL_SAFE_NO_PAD.encode([2u8; 32])}),
+        json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode([1u8; 32])}),
+    ] {
+        assert_eq!(
+            KeySet::from_jwks(&json!({ "keys": [broken.clone()] })).err(),
+            Some(TokenError::InvalidJwks),
             "{broken}"
         );
     }

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::credentials::jwt::SigningKey;
+use crate::credentials::jwt::{Alg, Expectations, KeySet, SigningKey};
 use crate::credentials::password::PasswordParams;
 use crate::util::secret::Secret;
 
@@ -281,6 +281,54 @@ impl Config {
     }
 }
 
+/// A verify-only setup: what checking our access tokens offline needs, public values only
+/// (`JWT_ISSUER`, `JWT_AUDIENCE`, and `JWT_PUBLIC_JWKS`: the auth Worker's
+/// `/.well-known/jwks.json`, as text). No secret, no store: see
+/// [`crate::credentials::authenticate_offline`] for what it cannot know.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// `iss` of our tokens.
+    pub issuer: String,
+    /// `aud` of our tokens.
+    pub audience: String,
+    /// The public keys our tokens are signed with.
+    pub keys: KeySet,
+}
+
+impl VerifyConfig {
+    /// Reads it through `lookup`; the issuer rule is [`Config`]'s (no loopback outside local
+    /// development), and the key set must hold at least one Ed25519 key.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let lookup = &lookup;
+        let bad = || {
+            ConfigError(
+                "JWT_PUBLIC_JWKS must be the auth Worker's JWKS (/.well-known/jwks.json) with \
+                 at least one Ed25519 key"
+                    .to_owned(),
+            )
+        };
+        let jwks = required(lookup, "JWT_PUBLIC_JWKS")?;
+        let jwks: serde_json::Value = serde_json::from_str(&jwks).map_err(|_| bad())?;
+        let keys = KeySet::from_jwks(&jwks).map_err(|_| bad())?;
+        if !keys.fits_any(Alg::EdDsa) {
+            return Err(bad());
+        }
+        Ok(Self {
+            issuer: issuer(lookup)?,
+            audience: required(lookup, "JWT_AUDIENCE")?,
+            keys,
+        })
+    }
+
+    /// The issuer and audience our tokens must name.
+    pub fn expectations(&self) -> Expectations<'_> {
+        Expectations {
+            issuer: &self.issuer,
+            audience: &self.audience,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +364,35 @@ mod tests {
             ("PRIVATE_KEY_ENCRYPTION_KEY", STANDARD.encode([2u8; 32])),
             ("API_KEY_PEPPER", STANDARD.encode([3u8; 32])),
         ])
+    }
+
+    #[test]
+    fn a_verify_only_setup_needs_public_values_alone() {
+        let auth = Config::from_lookup(|k| vars().get(k).cloned()).unwrap();
+        let jwks = crate::credentials::jwt::jwks([&auth.signing_key]).to_string();
+        let public = HashMap::from([
+            ("JWT_ISSUER", "https://auth.example".to_owned()),
+            ("JWT_AUDIENCE", "edge-auth".to_owned()),
+            ("JWT_PUBLIC_JWKS", jwks),
+        ]);
+        let config = VerifyConfig::from_lookup(|k| public.get(k).cloned()).unwrap();
+        assert!(config.keys.fits_any(Alg::EdDsa));
+        assert_eq!(config.expectations().issuer, "https://auth.example");
+        for (name, value) in [
+            ("JWT_PUBLIC_JWKS", "not json"),
+            ("JWT_PUBLIC_JWKS", r#"{"keys": []}"#),
+            (
+                "JWT_PUBLIC_JWKS",
+                r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}"#,
+            ),
+            ("JWT_ISSUER", "http://127.0.0.1:8787"),
+            ("JWT_AUDIENCE", " "),
+        ] {
+            let mut vars = public.clone();
+            vars.insert(name, value.to_owned());
+            let err = VerifyConfig::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+            assert!(err.0.contains(name), "{name}={value}: {err}");
+        }
     }
 
     #[test]

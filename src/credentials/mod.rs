@@ -217,6 +217,20 @@ impl<'a, S: Store, C: Clock, P: Provider, A: Atomic> Authenticator<'a, S, C, P, 
     }
 }
 
+/// Authenticates the request's access token offline, against the issuer's public keys alone
+/// (a verify-only embedder: no secrets, no store). Signature, `typ`, time, issuer and audience
+/// are checked; whether its session was ended since is not (nothing is read), so a token
+/// stays valid until it expires, at most ACCESS_TOKEN_TTL_SECS after a logout. API keys and
+/// the identity provider's tokens need the store: they are refused here.
+pub fn authenticate_offline(
+    req: &Request,
+    keys: &jwt::KeySet,
+    expect: &jwt::Expectations<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Principal, AuthError> {
+    authenticate::offline(req, keys, expect, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +256,64 @@ mod tests {
         let scoped = principal(Access::Scoped(vec!["read".into()]));
         assert!(scoped.has_scope("read") && !scoped.has_scope("write"));
         assert!(principal(Access::Full).has_scope("anything"));
+    }
+
+    #[test]
+    fn offline_authentication_checks_our_token_against_public_keys_alone() {
+        use crate::error::{Rejection, TokenError};
+        use chrono::TimeZone as _;
+        let key = jwt::SigningKey::from_seed(&[5u8; 32]).unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let claims = jwt::AccessClaims {
+            iss: "https://auth.example".into(),
+            sub: UserId::new("user-1"),
+            aud: "edge-auth".into(),
+            sid: crate::store::SessionId::new("session-1"),
+            jti: "jti-1".into(),
+        };
+        let token = jwt::issue_access(&key, claims, now, 900);
+        let keys = jwt::KeySet::from_jwks(&jwt::jwks([&key])).unwrap();
+        let expect = jwt::Expectations {
+            issuer: "https://auth.example",
+            audience: "edge-auth",
+        };
+        let req = |credential: &str| {
+            Request::new("GET", "/").with_header("Authorization", &format!("Bearer {credential}"))
+        };
+        let principal = authenticate_offline(&req(&token), &keys, &expect, now).unwrap();
+        assert_eq!(principal.user_id.as_str(), "user-1");
+        assert_eq!(principal.scheme, Scheme::Jwt);
+        assert_eq!(principal.session_id.unwrap().as_str(), "session-1");
+        let refused =
+            |req: &Request, at| authenticate_offline(req, &keys, &expect, at).unwrap_err();
+        let later = now + chrono::TimeDelta::seconds(900 + jwt::LEEWAY_SECS);
+        assert_eq!(
+            refused(&req(&token), later),
+            AuthError::InvalidToken(Rejection::Token(TokenError::Expired))
+        );
+        let other = jwt::SigningKey::from_seed(&[6u8; 32]).unwrap();
+        let stranger = jwt::KeySet::from_jwks(&jwt::jwks([&other])).unwrap();
+        assert_eq!(
+            authenticate_offline(&req(&token), &stranger, &expect, now).unwrap_err(),
+            AuthError::InvalidToken(Rejection::Token(TokenError::UnknownKey))
+        );
+        let elsewhere = jwt::Expectations {
+            issuer: "https://other.example",
+            ..expect
+        };
+        assert_eq!(
+            authenticate_offline(&req(&token), &keys, &elsewhere, now).unwrap_err(),
+            AuthError::InvalidToken(Rejection::Token(TokenError::WrongIssuer))
+        );
+        // What needs the store is refused, never waved through.
+        assert_eq!(
+            refused(&req(&format!("sk-{}", "a".repeat(40))), now),
+            AuthError::InvalidToken(Rejection::UnrecognizedCredential)
+        );
+        assert_eq!(
+            refused(&Request::new("GET", "/"), now),
+            AuthError::MissingCredentials
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{kv, Env, Headers};
 
 use crate::api::App;
-use crate::config::{Config, Consistency};
+use crate::config::{Config, Consistency, VerifyConfig};
 use crate::credentials::memo::Memo;
 use crate::credentials::oidc::{Outbound, Provider, ProviderAlg};
 use crate::credentials::{Authenticator, Principal};
@@ -185,6 +185,8 @@ impl Provider for FetchProvider {
 thread_local! {
     // Vars and secrets are fixed for an isolate's life: parse them once.
     static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
+    // A verify-only embedder's public settings (authenticate_offline), parsed once too.
+    static VERIFY_CONFIG: RefCell<Option<VerifyConfig>> = const { RefCell::new(None) };
     // What the isolate's requests share: the identity provider's documents, API-key use.
     static MEMO: Rc<Memo> = Rc::new(Memo::default());
     // The records every authenticated request reads, remembered for RECORD_CACHE_SECS.
@@ -271,11 +273,7 @@ fn to_worker(response: http::Response) -> worker::Result<worker::Response> {
 /// the three schemes, against the same KV namespace and configuration. On failure, send back
 /// [`error_response`] of the error (401 with `WWW-Authenticate`, or 403).
 pub async fn authenticate(req: &worker::Request, env: &Env) -> Result<Principal, AuthError> {
-    let core = http::Request {
-        method: req.inner().method().to_ascii_uppercase(),
-        headers: req.headers().entries().collect(),
-        ..http::Request::default()
-    };
+    let core = headers_only(req);
     // Only what authenticating reads: the KV binding, the configuration and, in strict mode,
     // the auth Worker's Durable Objects (bound with `script_name`), which know what is revoked.
     let config = config(env)?;
@@ -306,6 +304,41 @@ async fn authenticate_with<A: Atomic>(
         settings: config.credentials(),
     };
     authenticator.authenticate(req).await
+}
+
+/// The method and headers of `req`: all that authenticating reads.
+fn headers_only(req: &worker::Request) -> http::Request {
+    http::Request {
+        method: req.inner().method().to_ascii_uppercase(),
+        headers: req.headers().entries().collect(),
+        ..http::Request::default()
+    }
+}
+
+/// Authenticates a request's access token offline, for a verify-only embedder that holds
+/// public values alone: `JWT_ISSUER`, `JWT_AUDIENCE` and `JWT_PUBLIC_JWKS` (the auth Worker's
+/// `/.well-known/jwks.json`), no secret, no KV or Durable Object binding. What it cannot know:
+/// a logout or revocation since the token was issued (it stays valid until it expires, at most
+/// ACCESS_TOKEN_TTL_SECS), and API keys and provider tokens (refused: they need the store and
+/// the secrets; use [`authenticate`] for those). After a key rotation, update JWT_PUBLIC_JWKS.
+pub fn authenticate_offline(req: &worker::Request, env: &Env) -> Result<Principal, AuthError> {
+    let config = VERIFY_CONFIG.with(|cell| -> Result<VerifyConfig, AuthError> {
+        if let Some(config) = cell.borrow().as_ref() {
+            return Ok(config.clone());
+        }
+        let lookup = |name: &str| env.var(name).ok().map(|value| value.to_string());
+        let config = VerifyConfig::from_lookup(lookup)
+            .map_err(|err| AuthError::Internal(err.to_string()))?;
+        *cell.borrow_mut() = Some(config.clone());
+        Ok(config)
+    })?;
+    let core = headers_only(req);
+    crate::credentials::authenticate_offline(
+        &core,
+        &config.keys,
+        &config.expectations(),
+        DateClock.now(),
+    )
 }
 
 /// The API's response for an error: the same status, body and headers the auth Worker sends.

@@ -94,6 +94,17 @@ pub fn verify_access<'k>(
             .map(|key| VerifyingKey::ed25519(Some(key.kid().to_owned()), *key.public()))
             .collect(),
     );
+    verify_access_with(&keys, token, expect, now)
+}
+
+/// [`verify_access`] against public keys alone, e.g. our JWKS as a verify-only embedder holds
+/// it: only its EdDSA keys count.
+pub fn verify_access_with(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expectations<'_>,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAccess, TokenError> {
     let rules = Rules {
         algorithms: vec![Alg::EdDsa],
         issuer: Some(expect.issuer.to_owned()),
@@ -101,7 +112,7 @@ pub fn verify_access<'k>(
         token_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
         leeway_secs: LEEWAY_SECS,
     };
-    let verified = verify(token, &keys, &rules, now)?;
+    let verified = verify(token, keys, &rules, now)?;
     let claims =
         serde_json::from_value(verified.claims.into()).map_err(|_| TokenError::Malformed)?;
     Ok(VerifiedAccess {

@@ -274,6 +274,11 @@ impl KeySet {
         Ok(Self(usable))
     }
 
+    /// Whether any key verifies `alg`.
+    pub fn fits_any(&self, alg: Alg) -> bool {
+        self.0.iter().any(|key| key.fits(alg))
+    }
+
     /// The key for a token's `alg` and `kid`: the one with that kid, or, for a token without
     /// a kid, the only key of that algorithm.
     fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&VerifyingKey, TokenError> {

@@ -71,10 +71,12 @@ pub use adapters::wasm;
 pub use adapters::worker;
 
 pub use api::App;
-pub use config::Config;
+pub use config::{Config, VerifyConfig};
 pub use credentials::memo::{Memo, MAX_CONCURRENT_HASHES};
 pub use credentials::{api_key, jwt, oidc, private_key};
-pub use credentials::{Access, Authenticator, CredentialSettings, Principal, Scheme};
+pub use credentials::{
+    authenticate_offline, Access, Authenticator, CredentialSettings, Principal, Scheme,
+};
 pub use error::AuthError;
 pub use http::{Request, Response, BASE_PATH};
 pub use ports::{Clock, Random, Store};

@@ -10,6 +10,7 @@
 // VITE_API_PORT picks the Worker's port (default 8784, or any free port); the app is served on
 // 5173 and 4173 when free, else on any free ports.
 
+import { execFileSync } from "node:child_process";
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
@@ -18,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, preview } from "vite";
 
-import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown, testid } from "../browser/lib.mjs";
+import { API, BrowserFlow, ROOT, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown, testid } from "../browser/lib.mjs";
 import { wranglerVar } from "../lib/worker.mjs";
 
 const APP = path.dirname(fileURLToPath(import.meta.url));
@@ -56,6 +57,9 @@ async function serve(preferred) {
 
 before(async () => {
   try {
+    // The package the app bundles, up to date first (a no-op when it is; `wrangler dev` runs
+    // the same build, but only after the app is bundled).
+    execFileSync("sh", ["scripts/build.sh"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
     // The package by its name, as tests/types/run.sh links it: pkg/package.json's `exports` apply.
     mkdirSync(path.join(APP, "node_modules"), { recursive: true });
     rmSync(path.join(APP, "node_modules/edge-auth"), { force: true });
@@ -193,6 +197,8 @@ step("the same app on an origin the Worker does not allow is refused by the brow
     const error = page.locator(testid("error"));
     assert.equal(await error.getAttribute("data-name"), "AuthApiError", await text("error"));
     assert.equal(await error.getAttribute("data-status"), "0", await text("error"));
+    // The error says what to check, as far as a page can know (the browser hides the cause).
+    assert.match(await text("error"), /CORS_ALLOWED_ORIGINS/);
     // The browser refused it for CORS: the Worker answered the preflight without allowing this
     // origin (a Worker that was down would give a connection error instead)...
     const refusal = `${base}${API}/register' from origin '${refused}' has been blocked by CORS policy`;

@@ -230,7 +230,13 @@ impl Inner {
         body: Option<&Value>,
         bearer: Option<&str>,
     ) -> Result<Option<Value>, Failure> {
-        let network = |err: gloo_net::Error| Failure::new(0, &format!("network error: {err}"));
+        // The browser says no more than "Failed to fetch", whatever the cause: name the two
+        // usual ones, the second being an API on another origin that does not list this one.
+        let network = |err: gloo_net::Error| {
+            let hint = "no response from the API: unreachable, or on another origin whose \
+                        CORS_ALLOWED_ORIGINS does not list this page's origin";
+            Failure::new(0, &format!("network error ({hint}): {err}"))
+        };
         let mut builder =
             RequestBuilder::new(&format!("{}{BASE_PATH}{path}", self.base_url)).method(method);
         if let Some(token) = bearer {

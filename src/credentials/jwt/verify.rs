@@ -159,11 +159,17 @@ impl VerifyingKey {
         if field("use").is_some_and(|u| u != "sig") {
             return Ok(None);
         }
-        let bytes = |name: &str| {
-            field(name)
-                .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
-                .ok_or(TokenError::InvalidJwks)
+        // A member's base64url text (padding dropped) and its bytes.
+        let member = |name: &str| {
+            let text = field(name)
+                .ok_or(TokenError::InvalidJwks)?
+                .trim_end_matches('=');
+            let bytes = URL_SAFE_NO_PAD
+                .decode(text)
+                .map_err(|_| TokenError::InvalidJwks)?;
+            Ok::<_, TokenError>((text, bytes))
         };
+        let bytes = |name: &str| member(name).map(|(_, bytes)| bytes);
         let algs: &'static [Alg] = match (field("kty"), field("crv")) {
             (Some("OKP"), Some("Ed25519")) => &[Alg::EdDsa],
             (Some("oct"), _) => &[Alg::Hs256],
@@ -192,8 +198,10 @@ impl VerifyingKey {
                     Self::hs256(kid, &bytes("k")?).ok_or(TokenError::InvalidJwks)?,
                 ))
             }
+            // The JWK WebCrypto imports is built from the members' own text, which decoded as
+            // base64url (so it needs no JSON escaping), and nothing else of the given JWK.
             Alg::Rs256 | Alg::Ps256 => {
-                let (n, e) = (bytes("n")?, bytes("e")?);
+                let ((n_text, n), (e_text, e)) = (member("n")?, member("e")?);
                 if e.is_empty() || e.len() > 8 {
                     return Err(TokenError::InvalidJwks);
                 }
@@ -202,23 +210,15 @@ impl VerifyingKey {
                 if n.iter().skip_while(|b| **b == 0).count() < MIN_RSA_MODULUS_BYTES {
                     return Ok(None);
                 }
-                let jwk = format!(
-                    r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
-                    encode(&n),
-                    encode(&e)
-                );
+                let jwk = format!(r#"{{"kty":"RSA","n":"{n_text}","e":"{e_text}"}}"#);
                 Material::Platform { jwk, algs }
             }
             Alg::Es256 => {
-                let (x, y) = (bytes("x")?, bytes("y")?);
+                let ((x_text, x), (y_text, y)) = (member("x")?, member("y")?);
                 if x.len() != 32 || y.len() != 32 {
                     return Err(TokenError::InvalidJwks);
                 }
-                let jwk = format!(
-                    r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
-                    encode(&x),
-                    encode(&y)
-                );
+                let jwk = format!(r#"{{"kty":"EC","crv":"P-256","x":"{x_text}","y":"{y_text}"}}"#);
                 Material::Platform { jwk, algs }
             }
         };
@@ -242,11 +242,6 @@ impl VerifyingKey {
             Material::Platform { .. } => return None,
         })
     }
-}
-
-/// Canonical unpadded base64url.
-fn encode(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The keys a token may be signed with.

@@ -83,5 +83,34 @@ check "example with jwksUrl: /hello with a forged JWT: WWW-Authenticate invalid_
 hello url-none
 check "example with jwksUrl: /hello without a credential answers 401" 401 "$status"
 
+# An identity provider's tokens: the same Worker given an ES256 key set and ALGORITHMS verifies
+# them with workerd's WebCrypto. The provider is played by node:crypto (a P-256 key pair).
+node --input-type=module - "$state" <<'EOF'
+import { generateKeyPairSync, sign } from "node:crypto";
+import { writeFileSync } from "node:fs";
+const dir = process.argv[2];
+const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const now = Math.floor(Date.now() / 1000);
+const input = `${part({ alg: "ES256", kid: "idp-1" })}.${part({ iss: "https://idp.example", aud: "my-app", sub: "idp-user-7", exp: now + 600 })}`;
+const signature = sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" });
+writeFileSync(`${dir}/idp.jwks`, JSON.stringify({ keys: [{ ...publicKey.export({ format: "jwk" }), kid: "idp-1" }] }));
+writeFileSync(`${dir}/idp.token`, `${input}.${signature.toString("base64url")}`);
+EOF
+idp_token=$(cat "$state/idp.token")
+WRANGLER_READY_PATH=/hello start_wrangler_in examples/js-worker "${JS_WORKER_IDP_PORT:-8815}" \
+  --var "JWKS:$(cat "$state/idp.jwks")" --var "ISSUER:https://idp.example" --var "AUDIENCE:my-app" \
+  --var "ALGORITHMS:ES256"
+example="$base"
+hello idp -H "Authorization: Bearer $idp_token"
+check "example with a provider's ES256 key set: /hello with its token answers 200" 200 "$status"
+check "example with a provider's ES256 key set: the token's subject" idp-user-7 "$(json "['hello']" <"$body")"
+idp_forged=$(python3 -c "import sys; h, s = sys.argv[1].rsplit('.', 1); print(h + '.' + ('B' if s[0] == 'A' else 'A') + s[1:])" "$idp_token")
+hello idp-forged -H "Authorization: Bearer $idp_forged"
+check "example with a provider's ES256 key set: a forged token answers 401" 401 "$status"
+check "example with a provider's ES256 key set: the detail" "invalid token signature" "$(json "['detail']" <"$body")"
+hello idp-ours -H "Authorization: Bearer $token"
+check "example with a provider's ES256 key set: the auth Worker's EdDSA token answers 401" 401 "$status"
+
 echo "js-worker: $pass passed, $fail failed"
 [ "$fail" = 0 ]

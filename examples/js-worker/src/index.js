@@ -8,6 +8,8 @@ export default {
       // The key set from a var, or fetched (and cached) from the auth Worker's JWKS URL.
       ...(env.JWKS_URL ? { jwksUrl: env.JWKS_URL } : { jwks: env.JWKS }),
       issuer: env.ISSUER, audience: env.AUDIENCE,
+      // Default ["EdDSA"] (the auth Worker's); an identity provider's: e.g. "RS256,ES256".
+      ...(env.ALGORITHMS && { algorithms: env.ALGORITHMS.split(",") }),
     });
     if (response) return response;
     return Response.json({ hello: claims.sub });

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::*;
 use edge_auth::http::Response;
-use edge_auth::oidc::{pkce_challenge, Outbound, Provider, ProviderAlg};
+use edge_auth::jwt::Alg;
+use edge_auth::oidc::{pkce_challenge, Outbound, Provider};
 use edge_auth::ports::PortError;
 use edge_auth::testing::{FixedClock, MemoryAtomic, MemoryStore, SeqRandom};
 use edge_auth::{App, Clock as _, Request};
@@ -51,7 +52,9 @@ impl Provider for ScriptedProvider {
                 "jwks_uri": format!("{base}/jwks"),
             }),
             Some("/jwks") => {
-                json!({"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]})
+                // A 2048-bit modulus (shorter RSA keys are not used); its value does not matter,
+                // as this provider's verify_signature only looks at the signature.
+                json!({"keys": [{"kty": "RSA", "kid": "k1", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": "AQAB"}]})
             }
             Some("/token") => {
                 let header = json!({"alg": "RS256", "kid": "k1"});
@@ -64,8 +67,8 @@ impl Provider for ScriptedProvider {
 
     async fn verify_signature(
         &self,
-        _: ProviderAlg,
-        _: &Value,
+        _: Alg,
+        _: &str,
         _: &[u8],
         signature: &[u8],
     ) -> Result<bool, PortError> {

@@ -12,6 +12,7 @@ import {
   CookieJar,
   DEFAULT_PORT,
   RESOURCE_ES256,
+  RESOURCE_PS256,
   RESOURCE_OTHER,
   getProviderAccessToken,
   getProviderTokens,
@@ -451,6 +452,18 @@ describe("the provider's access tokens at the Worker", () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.auth_scheme, "oauth2");
     assert.equal(r.body.id, me.id);
+  });
+
+  test("a provider token signed with the PS256 key (RSA-PSS) works too", T, async () => {
+    const ps = await getProviderAccessToken({ email, issuer: op.issuer, resource: RESOURCE_PS256 });
+    assert.equal(decodeProtectedHeader(ps).alg, "PS256");
+    const r = await get(`${API}/me`, { token: ps });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.id, me.id);
+    // Its signature tampered with: refused, as for the other algorithms.
+    const [h, p, sig] = ps.split(".");
+    const tampered = `${h}.${p}.${sig[0] === "A" ? "B" : "A"}${sig.slice(1)}`;
+    assertUnauthorized(await get(`${API}/me`, { token: tampered }));
   });
 
   test("a genuine provider token for another audience is refused", T, async () => {

@@ -1,7 +1,7 @@
 // A local OpenID Connect provider for the "sign in with provider" tests: the certified
 // `oidc-provider` package (not a hand-written fake), configured for one confidential client,
 // the Worker ("edge-auth-local"), with PKCE (S256) required, RS256 ID tokens and JWT access
-// tokens (RFC 9068, `typ: at+jwt`) for the Worker's audience. Signing keys (RS256 and ES256)
+// tokens (RFC 9068, `typ: at+jwt`) for the Worker's audience. Signing keys (RS256, ES256, PS256)
 // are generated at every start. Logins are automated: any login with any password signs in,
 // and the first-party client gets its grant without a consent screen.
 //
@@ -30,6 +30,8 @@ export const REDIRECT_URIS = Array.from(
 export const RESOURCE = "urn:edge-auth:api";
 /** The same API, but its access tokens are signed with the provider's ES256 key. */
 export const RESOURCE_ES256 = "urn:edge-auth:api:es256";
+/** And with its PS256 key (RSA-PSS). */
+export const RESOURCE_PS256 = "urn:edge-auth:api:ps256";
 /** Another API: its access tokens are genuine but carry someone else's audience. */
 export const RESOURCE_OTHER = "urn:edge-auth:other";
 export const OTHER_AUDIENCE = "some-other-api";
@@ -67,6 +69,8 @@ function resourceServer(indicator) {
       return { ...common, jwt: { sign: { alg: "RS256" } } };
     case RESOURCE_ES256:
       return { ...common, jwt: { sign: { alg: "ES256" } } };
+    case RESOURCE_PS256:
+      return { ...common, jwt: { sign: { alg: "PS256" } } };
     case RESOURCE_OTHER:
       return { ...common, audience: OTHER_AUDIENCE, jwt: { sign: { alg: "RS256" } } };
     default:
@@ -99,7 +103,7 @@ async function signingKey(alg) {
 
 /** The provider's configuration (exported for reading; startProvider builds its own). */
 export async function configuration() {
-  const keys = [await signingKey("RS256"), await signingKey("ES256")];
+  const keys = [await signingKey("RS256"), await signingKey("ES256"), await signingKey("PS256")];
   return {
     clients: [
       {

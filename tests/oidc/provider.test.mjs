@@ -60,9 +60,9 @@ describe("the local OpenID provider", () => {
     assert.ok(meta.id_token_signing_alg_values_supported.includes("RS256"));
   });
 
-  test("the JWKS holds an RS256 and an ES256 public key, each with a kid", TIMEOUT, () => {
+  test("the JWKS holds an RS256, an ES256 and a PS256 public key, each with a kid", TIMEOUT, () => {
     const algs = jwks.keys.map((k) => k.alg).sort();
-    assert.deepEqual(algs, ["ES256", "RS256"]);
+    assert.deepEqual(algs, ["ES256", "PS256", "RS256"]);
     for (const key of jwks.keys) {
       assert.ok(key.kid);
       assert.equal(key.use, "sig");

@@ -395,6 +395,11 @@ pub fn verify_or_defer(
             let Material::Platform { jwk, .. } = &key.material else {
                 return Err(TokenError::UnsupportedAlgorithm);
             };
+            // An ES256 signature (r || s) is 64 bytes: any other length is refused here,
+            // without asking the platform.
+            if alg == Alg::Es256 && untrusted.signature.len() != 64 {
+                return Err(TokenError::BadSignature);
+            }
             let (message, signature) = (message.to_vec(), untrusted.signature.clone());
             Ok(Outcome::Deferred(Deferred {
                 alg,

@@ -40,7 +40,8 @@ pub use config::OidcConfig;
 pub use encoding::{
     client_basic_auth, encode_pairs, identity_id, identity_key, pkce_challenge, url_encode,
 };
-pub use port::{NoProvider, Outbound, Provider, ProviderAlg};
+use port::{fits, provider_alg};
+pub use port::{NoProvider, Outbound, Provider};
 
 /// The parts of the discovery document we use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +126,11 @@ fn upstream(what: &str) -> impl Fn(PortError) -> ProviderError + '_ {
 
 /// The one key of `jwks` that fits `alg` (and `kid`, if the token names one); `None` when
 /// there is none or more than one.
-fn single_key<'j>(jwks: &'j Value, alg: ProviderAlg, kid: Option<&str>) -> Option<&'j Value> {
+fn single_key<'j>(jwks: &'j Value, alg: jwt::Alg, kid: Option<&str>) -> Option<&'j Value> {
     let mut candidates = jwks["keys"]
         .as_array()?
         .iter()
-        .filter(|k| alg.fits(k))
+        .filter(|k| fits(alg, k))
         .filter(|k| kid.is_none() || k["kid"].as_str() == kid);
     match (candidates.next(), candidates.next()) {
         (Some(only), None) => Some(only),
@@ -340,7 +341,7 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             Ok(jwt) => jwt,
             Err(err) => return Ok(Err(err)),
         };
-        let Some(alg) = ProviderAlg::from_name(jwt.algorithm()) else {
+        let Some(alg) = provider_alg(jwt.algorithm()) else {
             return Ok(Err(TokenError::UnsupportedAlgorithm));
         };
         let kid = jwt.key_id();
@@ -352,7 +353,12 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         };
         let valid = self
             .provider
-            .verify_signature(alg, jwk, jwt.signing_input().as_bytes(), jwt.signature())
+            .verify_signature(
+                alg,
+                &jwk.to_string(),
+                jwt.signing_input().as_bytes(),
+                jwt.signature(),
+            )
             .await
             .map_err(upstream("signature check"))?;
         if !valid {

@@ -1,9 +1,10 @@
-//! The port to the identity provider: HTTP requests and RS256/ES256 signature checks (on the
-//! Worker: `fetch` and WebCrypto), and the algorithms we accept.
+//! The port to the identity provider: HTTP requests and checks of its signatures (on the
+//! Worker: `fetch` and WebCrypto), and the provider's algorithms we accept.
 #![allow(async_fn_in_trait)]
 
 use serde_json::Value;
 
+use crate::credentials::jwt::{Alg, VerifyingKey};
 use crate::http::Response;
 use crate::ports::PortError;
 
@@ -20,53 +21,30 @@ pub struct Outbound {
     pub body: Vec<u8>,
 }
 
-/// A signature algorithm of the provider's that we accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderAlg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    Rs256,
-    /// ECDSA on P-256 with SHA-256 (signature is `r || s`).
-    Es256,
+/// The provider's algorithm named `name`, if we accept it: the asymmetric ones (RS256, PS256,
+/// ES256), whose signatures the platform checks; never HS256 (the provider does not share a
+/// secret with us) nor `none`.
+pub(crate) fn provider_alg(name: &str) -> Option<Alg> {
+    Alg::from_name(name).filter(|alg| !alg.is_native())
 }
 
-impl ProviderAlg {
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "RS256" => Some(Self::Rs256),
-            "ES256" => Some(Self::Es256),
-            _ => None,
-        }
-    }
-
-    /// The JOSE name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::Es256 => "ES256",
-        }
-    }
-
-    pub(crate) fn fits(self, jwk: &Value) -> bool {
-        let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-        let kty_ok = match self {
-            Self::Rs256 => field("kty") == Some("RSA"),
-            Self::Es256 => field("kty") == Some("EC") && field("crv") == Some("P-256"),
-        };
-        kty_ok
-            && field("alg").is_none_or(|alg| alg == self.name())
-            && field("use").is_none_or(|u| u == "sig")
-    }
+/// Whether `jwk` is a usable public key for `alg`: its type and curve, its own `alg` and `use`
+/// if given, an RSA modulus of 2048 bits or more (the one JWK reader, `VerifyingKey::from_jwk`).
+pub(crate) fn fits(alg: Alg, jwk: &Value) -> bool {
+    matches!(VerifyingKey::from_jwk(jwk), Ok(Some(key)) if key.fits(alg))
 }
 
-/// The port to the identity provider: HTTP and signature checks.
+/// The port to the identity provider: HTTP, and checks of its signatures (WebCrypto, on the
+/// Worker).
 pub trait Provider {
     /// Sends a request to the provider.
     async fn fetch(&self, request: Outbound) -> Result<Response, PortError>;
-    /// Whether `signature` over `message` verifies with the public `jwk` under `alg`.
+    /// Whether `signature` over `message` verifies with the public `jwk` (JSON text) under
+    /// `alg`, one of the provider's (RS256, PS256, ES256).
     async fn verify_signature(
         &self,
-        alg: ProviderAlg,
-        jwk: &Value,
+        alg: Alg,
+        jwk: &str,
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, PortError>;
@@ -83,8 +61,8 @@ impl Provider for NoProvider {
 
     async fn verify_signature(
         &self,
-        _: ProviderAlg,
-        _: &Value,
+        _: Alg,
+        _: &str,
         _: &[u8],
         _: &[u8],
     ) -> Result<bool, PortError> {
@@ -95,17 +73,25 @@ impl Provider for NoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
 
     #[test]
     fn algorithm_must_fit_the_key_type() {
-        let rsa = serde_json::json!({"kty": "RSA", "n": "x", "e": "AQAB"});
-        let ec =
-            serde_json::json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "alg": "ES256"});
-        assert!(ProviderAlg::Rs256.fits(&rsa));
-        assert!(!ProviderAlg::Es256.fits(&rsa));
-        assert!(ProviderAlg::Es256.fits(&ec));
-        assert!(!ProviderAlg::Rs256.fits(&ec));
-        assert_eq!(ProviderAlg::from_name("HS256"), None);
-        assert_eq!(ProviderAlg::from_name("none"), None);
+        let n = URL_SAFE_NO_PAD.encode([0xab; 256]);
+        let rsa = serde_json::json!({"kty": "RSA", "n": n, "e": "AQAB"});
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "alg": "ES256",
+            "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
+        let weak = serde_json::json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xab; 128]), "e": "AQAB"});
+        assert!(fits(Alg::Rs256, &rsa) && fits(Alg::Ps256, &rsa));
+        assert!(!fits(Alg::Es256, &rsa));
+        assert!(fits(Alg::Es256, &ec));
+        assert!(!fits(Alg::Rs256, &ec));
+        assert!(!fits(Alg::Rs256, &weak));
+        assert_eq!(provider_alg("RS256"), Some(Alg::Rs256));
+        assert_eq!(provider_alg("PS256"), Some(Alg::Ps256));
+        assert_eq!(provider_alg("HS256"), None);
+        assert_eq!(provider_alg("EdDSA"), None);
+        assert_eq!(provider_alg("none"), None);
     }
 }

@@ -431,13 +431,15 @@ fn rsa_jwk(extra: Value) -> Value {
     jwk
 }
 
-/// A token of these header and claims texts with a signature of 256 bytes of `0x5a`.
+/// A token of these header and claims texts with a signature of `0x5a` bytes: 64 of them for
+/// ES256 (r || s), 256 (an RSA-2048 signature's length) otherwise.
 fn unsigned(header: &str, claims: &str) -> String {
+    let length = if header.contains("ES256") { 64 } else { 256 };
     format!(
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(claims),
-        URL_SAFE_NO_PAD.encode([0x5a; 256])
+        URL_SAFE_NO_PAD.encode(vec![0x5a; length])
     )
 }
 
@@ -531,6 +533,14 @@ fn rsa_and_ec_keys_fit_only_their_algorithms() {
     assert_eq!(
         verdict(r#"{"alg":"HS256","kid":"r1"}"#),
         Err(TokenError::UnknownKey)
+    );
+    // An ES256 signature is 64 bytes: any other length is refused without asking the platform.
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"c1"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(claims_json());
+    let long = format!("{header}.{claims}.{}", URL_SAFE_NO_PAD.encode([0x5a; 65]));
+    assert_eq!(
+        verify_or_defer(&long, &keys, &rules(all.clone()), now()).err(),
+        Some(TokenError::BadSignature)
     );
     // Off the allow-list: refused before any key.
     let token = unsigned(r#"{"alg":"RS256","kid":"r1"}"#, &claims_json());

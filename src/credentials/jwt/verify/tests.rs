@@ -507,33 +507,22 @@ fn rsa_and_ec_keys_fit_only_their_algorithms() {
         Ok(Outcome::Verified(_)) => panic!("{header}: verified without a signature"),
         Err(err) => Err(err),
     };
-    assert_eq!(verdict(r#"{"alg":"RS256","kid":"r1"}"#), Ok(Alg::Rs256));
-    assert_eq!(verdict(r#"{"alg":"PS256","kid":"r1"}"#), Ok(Alg::Ps256));
-    assert_eq!(verdict(r#"{"alg":"ES256","kid":"c1"}"#), Ok(Alg::Es256));
-    assert_eq!(verdict(r#"{"alg":"PS256","kid":"p1"}"#), Ok(Alg::Ps256));
-    // A JWK's `alg` restricts it.
-    assert_eq!(
-        verdict(r#"{"alg":"RS256","kid":"p1"}"#),
-        Err(TokenError::UnknownKey)
-    );
-    // Key confusion: no algorithm uses another type's key.
-    assert_eq!(
-        verdict(r#"{"alg":"ES256","kid":"r1"}"#),
-        Err(TokenError::UnknownKey)
-    );
-    assert_eq!(
-        verdict(r#"{"alg":"RS256","kid":"c1"}"#),
-        Err(TokenError::UnknownKey)
-    );
-    assert_eq!(
-        verdict(r#"{"alg":"RS256","kid":"h1"}"#),
-        Err(TokenError::UnknownKey)
-    );
-    // HS256 with the RSA key's kid (its public key as the HMAC secret): no such HS256 key.
-    assert_eq!(
-        verdict(r#"{"alg":"HS256","kid":"r1"}"#),
-        Err(TokenError::UnknownKey)
-    );
+    for (header, expected) in [
+        (r#"{"alg":"RS256","kid":"r1"}"#, Ok(Alg::Rs256)),
+        (r#"{"alg":"PS256","kid":"r1"}"#, Ok(Alg::Ps256)),
+        (r#"{"alg":"ES256","kid":"c1"}"#, Ok(Alg::Es256)),
+        (r#"{"alg":"PS256","kid":"p1"}"#, Ok(Alg::Ps256)),
+        // A JWK's `alg` restricts it.
+        (r#"{"alg":"RS256","kid":"p1"}"#, Err(TokenError::UnknownKey)),
+        // Key confusion: no algorithm uses another type's key...
+        (r#"{"alg":"ES256","kid":"r1"}"#, Err(TokenError::UnknownKey)),
+        (r#"{"alg":"RS256","kid":"c1"}"#, Err(TokenError::UnknownKey)),
+        (r#"{"alg":"RS256","kid":"h1"}"#, Err(TokenError::UnknownKey)),
+        // ...nor HS256 the RSA key's (its public key as the HMAC secret).
+        (r#"{"alg":"HS256","kid":"r1"}"#, Err(TokenError::UnknownKey)),
+    ] {
+        assert_eq!(verdict(header), expected, "{header}");
+    }
     // An ES256 signature is 64 bytes: any other length is refused without asking the platform.
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"c1"}"#);
     let claims = URL_SAFE_NO_PAD.encode(claims_json());

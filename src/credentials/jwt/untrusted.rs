@@ -112,13 +112,15 @@ fn base64url(part: &str) -> Result<Vec<u8>, TokenError> {
 /// A JSON object without duplicate member names at any depth.
 fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, TokenError> {
     match serde_json::from_slice(bytes) {
-        Ok(Unique(Value::Object(map))) => Ok(map),
+        Ok(Unique(Some(Value::Object(map)))) => Ok(map),
         _ => Err(TokenError::Malformed),
     }
 }
 
-/// A JSON value in which no object names a member twice (serde_json keeps the last one).
-struct Unique(Value);
+/// A JSON value, or `None` if an object in it names a member twice (serde_json would keep the
+/// last one). A duplicate is a verdict, not a parse error: reporting it through serde's error
+/// type formats a message (and links serde_json's message parser) for nothing.
+struct Unique(Option<Value>);
 
 impl<'de> Deserialize<'de> for Unique {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -132,58 +134,64 @@ impl<'de> Visitor<'de> for UniqueVisitor {
     type Value = Unique;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("JSON without duplicate member names")
+        f.write_str("JSON")
     }
 
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Unique, E> {
-        Ok(Unique(Value::Bool(value)))
+        Ok(Unique(Some(Value::Bool(value))))
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Unique, E> {
-        Ok(Unique(value.into()))
+        Ok(Unique(Some(value.into())))
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Unique, E> {
-        Ok(Unique(value.into()))
+        Ok(Unique(Some(value.into())))
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Unique, E> {
-        Ok(Unique(value.into()))
+        Ok(Unique(Some(value.into())))
     }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Unique, E> {
-        Ok(Unique(Value::String(value.to_owned())))
+        Ok(Unique(Some(Value::String(value.to_owned()))))
     }
 
     fn visit_string<E: de::Error>(self, value: String) -> Result<Unique, E> {
-        Ok(Unique(Value::String(value)))
+        Ok(Unique(Some(Value::String(value))))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Unique, E> {
-        Ok(Unique(Value::Null))
+        Ok(Unique(Some(Value::Null)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
-        let mut items = Vec::new();
+        let mut items = Some(Vec::new());
         while let Some(Unique(item)) = seq.next_element()? {
-            items.push(item);
+            // After a duplicate, the rest is still read (the input must be JSON), not kept.
+            items = items.zip(item).map(|(mut items, item)| {
+                items.push(item);
+                items
+            });
         }
-        Ok(Unique(Value::Array(items)))
+        Ok(Unique(items.map(Value::Array)))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
-        let mut object = Map::new();
+        let mut object = Some(Map::new());
         while let Some(name) = map.next_key::<String>()? {
             let Unique(value) = map.next_value()?;
-            match object.entry(name) {
-                Entry::Vacant(slot) => {
-                    slot.insert(value);
-                }
-                // No name in the message (it becomes `Malformed` anyway): formatting it with
-                // `{:?}` put core's string escaping and Unicode tables in every wasm build.
-                Entry::Occupied(_) => return Err(de::Error::custom("duplicate member")),
-            }
+            object = match (object, value) {
+                (Some(mut members), Some(value)) => match members.entry(name) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(value);
+                        Some(members)
+                    }
+                    Entry::Occupied(_) => None,
+                },
+                _ => None,
+            };
         }
-        Ok(Unique(Value::Object(object)))
+        Ok(Unique(object.map(Value::Object)))
     }
 }

@@ -63,11 +63,16 @@ pub fn parse(key: &str) -> Result<ApiKeyId, ApiKeyFormatError> {
     if key.len() != KEY_LEN || !base62::is_base62(rest) {
         return Err(ApiKeyFormatError::Malformed);
     }
-    let (body, sum) = key.split_at(KEY_LEN - CHECKSUM_LEN);
+    // ASCII by now, so these never fail; the checked forms keep str slicing's panic (and its
+    // message formatting) out of the package's wasm.
+    let (body, sum) = key
+        .split_at_checked(KEY_LEN - CHECKSUM_LEN)
+        .ok_or(ApiKeyFormatError::Malformed)?;
     if checksum(body) != sum {
         return Err(ApiKeyFormatError::BadChecksum);
     }
-    Ok(ApiKeyId::new(&rest[..ID_LEN]))
+    let id = rest.get(..ID_LEN).ok_or(ApiKeyFormatError::Malformed)?;
+    Ok(ApiKeyId::new(id))
 }
 
 /// The display prefix of a key: `sk-` and its id.

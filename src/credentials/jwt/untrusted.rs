@@ -36,7 +36,11 @@ impl<'t> UntrustedJwt<'t> {
         else {
             return Err(TokenError::Malformed);
         };
-        let signing_input = &token[..header.len() + 1 + claims.len()];
+        // The first two parts and the dot: always in range (not `[..]`, whose panic path
+        // would be linked into the package's wasm).
+        let signing_input = token
+            .get(..header.len() + 1 + claims.len())
+            .ok_or(TokenError::Malformed)?;
         let header = json_object(&base64url(header)?)?;
         let claims_json = base64url(claims)?;
         let claims = json_object(&claims_json)?;

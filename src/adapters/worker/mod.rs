@@ -16,6 +16,7 @@ pub use object::AtomicObject;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::thread::LocalKey;
 
 use chrono::{DateTime, Utc};
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -29,7 +30,7 @@ use crate::credentials::jwt::Alg;
 use crate::credentials::memo::Memo;
 use crate::credentials::oidc::{Outbound, Provider};
 use crate::credentials::{Authenticator, Principal};
-use crate::error::AuthError;
+use crate::error::{AuthError, ConfigError};
 use crate::http;
 use crate::ports::{Atomic, Clock, EdgeOnly, OsRandom, PortError, Store};
 use crate::store::cache::{CachedStore, RecordCache};
@@ -132,18 +133,8 @@ impl Provider for FetchProvider {
         signature: &[u8],
     ) -> Result<bool, PortError> {
         let subtle = subtle()?;
-        let key = imported_key(&subtle, alg, jwk).await?;
-        let verify = match alg {
-            Alg::Rs256 => object(&[("name", "RSASSA-PKCS1-v1_5")]),
-            Alg::Ps256 => {
-                let params = object(&[("name", "RSA-PSS")]);
-                // Setting a property on a fresh object cannot fail.
-                let _ = Reflect::set(&params, &"saltLength".into(), &32.into());
-                params
-            }
-            Alg::Es256 => object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
-            Alg::EdDsa | Alg::Hs256 => return Err(PortError("verified in Rust, not here".into())),
-        };
+        let (import, verify) = webcrypto_params(alg)?;
+        let key = imported_key(&subtle, alg, jwk, &import).await?;
         let args = Array::of4(
             &verify,
             &key,
@@ -176,6 +167,27 @@ fn subtle_call(subtle: &JsValue, name: &str, args: &Array) -> Result<JsFuture, P
     Ok(JsFuture::from(promise))
 }
 
+/// WebCrypto's `importKey` and `verify` parameters for `alg`.
+fn webcrypto_params(alg: Alg) -> Result<(JsValue, JsValue), PortError> {
+    Ok(match alg {
+        Alg::Rs256 => (
+            object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
+            object(&[("name", "RSASSA-PKCS1-v1_5")]),
+        ),
+        Alg::Ps256 => {
+            let verify = object(&[("name", "RSA-PSS")]);
+            // Setting a property on a fresh object cannot fail.
+            let _ = Reflect::set(&verify, &"saltLength".into(), &32.into());
+            (object(&[("name", "RSA-PSS"), ("hash", "SHA-256")]), verify)
+        }
+        Alg::Es256 => (
+            object(&[("name", "ECDSA"), ("namedCurve", "P-256")]),
+            object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
+        ),
+        Alg::EdDsa | Alg::Hs256 => return Err(PortError("verified in Rust, not here".into())),
+    })
+}
+
 /// A plain object of string properties.
 fn object(pairs: &[(&str, &str)]) -> JsValue {
     let object = Object::new();
@@ -189,20 +201,19 @@ fn object(pairs: &[(&str, &str)]) -> JsValue {
 /// The `CryptoKey` of a public `jwk` for `alg`, imported once per isolate: a provider's access
 /// token (the OAuth2 scheme) is checked on every request, and importing costs about as much
 /// as verifying.
-async fn imported_key(subtle: &JsValue, alg: Alg, jwk: &str) -> Result<JsValue, PortError> {
+async fn imported_key(
+    subtle: &JsValue,
+    alg: Alg,
+    jwk: &str,
+    import: &JsValue,
+) -> Result<JsValue, PortError> {
     let id = format!("{} {jwk}", alg.name());
     if let Some(key) = IMPORTED_KEYS.with(|keys| keys.borrow().get(&id).cloned()) {
         return Ok(key);
     }
-    let import = match alg {
-        Alg::Rs256 => object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
-        Alg::Ps256 => object(&[("name", "RSA-PSS"), ("hash", "SHA-256")]),
-        Alg::Es256 => object(&[("name", "ECDSA"), ("namedCurve", "P-256")]),
-        Alg::EdDsa | Alg::Hs256 => return Err(PortError("verified in Rust, not here".into())),
-    };
     let jwk = js_sys::JSON::parse(jwk).map_err(js_error("JWK"))?;
     let usages = Array::of1(&"verify".into());
-    let args = Array::of5(&"jwk".into(), &jwk, &import, &false.into(), &usages);
+    let args = Array::of5(&"jwk".into(), &jwk, import, &false.into(), &usages);
     let key = subtle_call(subtle, "importKey", &args)?
         .await
         .map_err(js_error("importKey"))?;
@@ -224,7 +235,7 @@ thread_local! {
     // Vars and secrets are fixed for an isolate's life: parse them once.
     static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
     // A verify-only embedder's public settings (authenticate_offline), parsed once too.
-    static VERIFY_CONFIG: RefCell<Option<VerifyConfig>> = const { RefCell::new(None) };
+    static VERIFY_CONFIG: RefCell<Option<Rc<VerifyConfig>>> = const { RefCell::new(None) };
     // What the isolate's requests share: the identity provider's documents, API-key use.
     static MEMO: Rc<Memo> = Rc::new(Memo::default());
     // The records every authenticated request reads, remembered for RECORD_CACHE_SECS.
@@ -235,13 +246,23 @@ thread_local! {
 
 /// The configuration from the Worker's vars and secrets.
 pub fn config(env: &Env) -> Result<Config, AuthError> {
-    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
-        return Ok(config);
+    parsed_once(&CONFIG, env, |lookup| Config::from_lookup(lookup))
+}
+
+/// `T` parsed from the Worker's vars and secrets, once per isolate: they are fixed for its
+/// life. A bad setting is a 500 naming it, on every request until it is fixed.
+fn parsed_once<T: Clone>(
+    cell: &'static LocalKey<RefCell<Option<T>>>,
+    env: &Env,
+    parse: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> Result<T, ConfigError>,
+) -> Result<T, AuthError> {
+    if let Some(parsed) = cell.with(|c| c.borrow().clone()) {
+        return Ok(parsed);
     }
     let lookup = |name: &str| env.var(name).ok().map(|value| value.to_string());
-    let config = Config::from_lookup(lookup).map_err(|err| AuthError::Internal(err.to_string()))?;
-    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
-    Ok(config)
+    let parsed = parse(&lookup).map_err(|err| AuthError::Internal(err.to_string()))?;
+    cell.with(|c| *c.borrow_mut() = Some(parsed.clone()));
+    Ok(parsed)
 }
 
 /// The auth service over this Worker's KV namespace and configuration.
@@ -362,15 +383,9 @@ fn headers_only(req: &worker::Request) -> http::Request {
 /// ACCESS_TOKEN_TTL_SECS), and API keys and provider tokens (refused: they need the store and
 /// the secrets; use [`authenticate`] for those). After a key rotation, update JWT_PUBLIC_JWKS.
 pub fn authenticate_offline(req: &worker::Request, env: &Env) -> Result<Principal, AuthError> {
-    let config = VERIFY_CONFIG.with(|cell| -> Result<VerifyConfig, AuthError> {
-        if let Some(config) = cell.borrow().as_ref() {
-            return Ok(config.clone());
-        }
-        let lookup = |name: &str| env.var(name).ok().map(|value| value.to_string());
-        let config = VerifyConfig::from_lookup(lookup)
-            .map_err(|err| AuthError::Internal(err.to_string()))?;
-        *cell.borrow_mut() = Some(config.clone());
-        Ok(config)
+    // Shared, not cloned per request: it holds the key set.
+    let config = parsed_once(&VERIFY_CONFIG, env, |lookup| {
+        VerifyConfig::from_lookup(lookup).map(Rc::new)
     })?;
     let core = headers_only(req);
     crate::credentials::authenticate_offline(

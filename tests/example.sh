@@ -44,15 +44,7 @@ hello_at() { # hello_at URL NAME [curl options]
 
 answer() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('hello'), d.get('scheme'))" <"$body"; }
 
-email="example-$RANDOM$RANDOM@example.com"
-status=$(curl -sS -o "$state/register.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/register" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "auth Worker: register answers 201" 201 "$status"
-status=$(curl -sS -o "$state/login.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/login" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "auth Worker: login answers 200" 200 "$status"
-token=$(json "['access_token']" <"$state/login.json")
-user=$(curl -fsS "$auth/api/v1/auth/me" -H "Authorization: Bearer $token" | json "['id']")
+sign_up_and_in "$auth" example
 status=$(curl -sS -o "$state/key.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/api-keys" \
   -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"name":"example"}')
 check "auth Worker: API key created" 201 "$status"
@@ -66,8 +58,7 @@ hello key -H "Authorization: Bearer $key"
 check "example /hello with the sk- key answers 200" 200 "$status"
 check "example /hello with the sk- key: the user" "$user api_key" "$(answer)"
 
-# The JWT with its signature's first character changed: the right shape, a wrong signature.
-forged=$(python3 -c "import sys; h, s = sys.argv[1].rsplit('.', 1); print(h + '.' + ('B' if s[0] == 'A' else 'A') + s[1:])" "$token")
+forged=$(forge "$token")
 for case in "a forged JWT:$forged" "an unknown sk- key:${key}x" "a garbage token:not-a-token"; do
   name="${case%%:*}"
   hello "$(printf '%s' "$name" | tr -c 'a-zA-Z0-9' -)" -H "Authorization: Bearer ${case#*:}"

@@ -16,15 +16,7 @@ start_wrangler "${JS_WORKER_AUTH_PORT:-8811}"
 auth="$base"
 . tests/lib/check.sh
 
-email="js-worker-$RANDOM$RANDOM@example.com"
-status=$(curl -sS -o "$state/register.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/register" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "auth Worker: register answers 201" 201 "$status"
-status=$(curl -sS -o "$state/login.json" -w '%{http_code}' -X POST "$auth/api/v1/auth/login" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "auth Worker: login answers 200" 200 "$status"
-token=$(json "['access_token']" <"$state/login.json")
-user=$(curl -fsS "$auth/api/v1/auth/me" -H "Authorization: Bearer $token" | json "['id']")
+sign_up_and_in "$auth" js-worker
 jwks=$(curl -fsS "$auth/.well-known/jwks.json" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin), separators=(',', ':')))")
 # The issuer and audience the auth Worker puts in its tokens.
 claims=$(python3 -c "import base64,json,sys; p=sys.argv[1].split('.')[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(p + '=' * (-len(p) % 4)))))" "$token")
@@ -47,8 +39,7 @@ hello jwt -H "Authorization: Bearer $token"
 check "example /hello with the JWT answers 200" 200 "$status"
 check "example /hello with the JWT: the user" "$user" "$(json "['hello']" <"$body")"
 
-# The JWT with its signature's first character changed: the right shape, a wrong signature.
-forged=$(python3 -c "import sys; h, s = sys.argv[1].rsplit('.', 1); print(h + '.' + ('B' if s[0] == 'A' else 'A') + s[1:])" "$token")
+forged=$(forge "$token")
 hello forged -H "Authorization: Bearer $forged"
 check "example /hello with a forged JWT answers 401" 401 "$status"
 detail=$(json "['detail']" <"$body")
@@ -105,7 +96,7 @@ example="$base"
 hello idp -H "Authorization: Bearer $idp_token"
 check "example with a provider's ES256 key set: /hello with its token answers 200" 200 "$status"
 check "example with a provider's ES256 key set: the token's subject" idp-user-7 "$(json "['hello']" <"$body")"
-idp_forged=$(python3 -c "import sys; h, s = sys.argv[1].rsplit('.', 1); print(h + '.' + ('B' if s[0] == 'A' else 'A') + s[1:])" "$idp_token")
+idp_forged=$(forge "$idp_token")
 hello idp-forged -H "Authorization: Bearer $idp_forged"
 check "example with a provider's ES256 key set: a forged token answers 401" 401 "$status"
 check "example with a provider's ES256 key set: the detail" "invalid token signature" "$(json "['detail']" <"$body")"

@@ -178,12 +178,12 @@ impl VerifyingKey {
             (Some(_), _) => return Ok(None),
             (None, _) => return Err(TokenError::InvalidJwks),
         };
-        // A JWK's `alg` restricts it to that one algorithm.
+        // A JWK's `alg` restricts it to that one algorithm, which must be one of its type's.
         let algs = match field("alg") {
             None => algs,
-            Some(name) => match Alg::ALL.iter().find(|alg| alg.name() == name) {
-                Some(alg) if algs.contains(alg) => std::slice::from_ref(alg),
-                _ => return Ok(None),
+            Some(name) => match algs.iter().find(|alg| alg.name() == name) {
+                Some(alg) => std::slice::from_ref(alg),
+                None => return Ok(None),
             },
         };
         let material = match algs[0] {
@@ -227,9 +227,9 @@ impl VerifyingKey {
 
     /// Whether `signature` is this key's signature of `message`: its length first (64 bytes
     /// for Ed25519, 32 for HS256), then the algorithm's own check, constant-time for HMAC.
-    /// `None` for a key whose signatures the platform checks.
-    fn verifies(&self, message: &[u8], signature: &[u8]) -> Option<bool> {
-        Some(match &self.material {
+    /// Never for a key whose signatures the platform checks (see [`verify_or_defer`]).
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.material {
             Material::Ed25519(public) => Signature::from_slice(signature)
                 .is_ok_and(|signature| public.verify(message, &signature).is_ok()),
             // HMAC takes a key of any length: `new_from_slice` cannot fail.
@@ -239,8 +239,8 @@ impl VerifyingKey {
                     mac.verify_slice(signature).is_ok()
                 })
             }
-            Material::Platform { .. } => return None,
-        })
+            Material::Platform { .. } => false,
+        }
     }
 }
 
@@ -382,34 +382,32 @@ pub fn verify_or_defer(
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Outcome, TokenError> {
-    let untrusted = UntrustedJwt::parse(token)?;
+    let mut untrusted = UntrustedJwt::parse(token)?;
     let alg = Alg::from_name(untrusted.algorithm())
         .filter(|alg| rules.algorithms.contains(alg))
         .ok_or(TokenError::UnsupportedAlgorithm)?;
     let key = keys.select(alg, untrusted.key_id())?;
     let message = untrusted.signing_input.as_bytes();
-    match key.verifies(message, &untrusted.signature) {
-        Some(true) => check_rest(untrusted, alg, rules, now).map(Outcome::Verified),
-        Some(false) => Err(TokenError::BadSignature),
-        None => {
-            let Material::Platform { jwk, .. } = &key.material else {
-                return Err(TokenError::UnsupportedAlgorithm);
-            };
-            // An ES256 signature (r || s) is 64 bytes: any other length is refused here,
-            // without asking the platform.
-            if alg == Alg::Es256 && untrusted.signature.len() != 64 {
-                return Err(TokenError::BadSignature);
-            }
-            let (message, signature) = (message.to_vec(), untrusted.signature.clone());
-            Ok(Outcome::Deferred(Deferred {
-                alg,
-                jwk: jwk.clone(),
-                message,
-                signature,
-                rest: check_rest(untrusted, alg, rules, now),
-            }))
-        }
+    let Material::Platform { jwk, .. } = &key.material else {
+        return if key.verifies(message, &untrusted.signature) {
+            check_rest(untrusted, alg, rules, now).map(Outcome::Verified)
+        } else {
+            Err(TokenError::BadSignature)
+        };
+    };
+    // An ES256 signature (r || s) is 64 bytes: any other length is refused here, without
+    // asking the platform.
+    if alg == Alg::Es256 && untrusted.signature.len() != 64 {
+        return Err(TokenError::BadSignature);
     }
+    let signature = std::mem::take(&mut untrusted.signature);
+    Ok(Outcome::Deferred(Deferred {
+        alg,
+        jwk: jwk.clone(),
+        message: message.to_vec(),
+        signature,
+        rest: check_rest(untrusted, alg, rules, now),
+    }))
 }
 
 /// Everything after the signature: `typ`, then the claims.

@@ -349,9 +349,9 @@ fn read_options(options: &JsValue) -> Result<(Rules, Option<i64>), JsValue> {
                 let name = name.as_string().unwrap_or_default();
                 Alg::from_name(&name).ok_or_else(|| {
                     // Not `{name:?}`: Debug of a str ships core's Unicode tables.
+                    let known = Alg::ALL.map(|alg| format!("\"{}\"", alg.name())).join(", ");
                     type_error(&format!(
-                        "options.algorithms: \"{name}\" is not one of \"EdDSA\", \"HS256\", \
-                         \"RS256\", \"PS256\", \"ES256\""
+                        "options.algorithms: \"{name}\" is not one of {known}"
                     ))
                 })
             })

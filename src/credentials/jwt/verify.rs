@@ -53,7 +53,8 @@ pub enum Alg {
 }
 
 impl Alg {
-    const ALL: [Self; 5] = [
+    /// Every algorithm we verify.
+    pub const ALL: [Self; 5] = [
         Self::EdDsa,
         Self::Hs256,
         Self::Rs256,

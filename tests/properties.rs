@@ -216,7 +216,7 @@ fn apply(token: &str, mutation: &Mutation) -> String {
 fn the_untouched_token_verifies() {
     // The property below is only meaningful if the genuine token passes.
     let verified = verify(&good_token()).expect("genuine token");
-    assert_eq!(verified.claims["sub"], "user-1");
+    assert_eq!(verified.claims()["sub"], "user-1");
 }
 
 proptest! {
@@ -290,15 +290,89 @@ proptest! {
             any::<i32>().prop_map(|s| DateTime::from_timestamp(i64::from(s), 0).expect("i32 seconds")),
         ],
     ) {
-        let mut claims = Map::new();
-        claims.insert("exp".into(), exp);
-        claims.insert("nbf".into(), nbf);
-        claims.insert("iat".into(), iat);
+        let claims = jwt::RegisteredClaims {
+            exp: Some(exp),
+            nbf: Some(nbf),
+            iat: Some(iat),
+            ..Default::default()
+        };
         let rules = Rules { issuer: None, audience: None, leeway_secs, ..rules() };
         let result = jwt::check_claims(&claims, &rules, now);
         if !(0..=jwt::MAX_LEEWAY_SECS).contains(&leeway_secs) {
             prop_assert_eq!(result, Err(jwt::TokenError::Malformed));
         }
+    }
+}
+
+// ------------------------------------------------------------------ the claims reader
+
+/// A claims object: random members, some of them registered claims of any JSON type.
+fn claims_object() -> impl Strategy<Value = Map<String, Value>> {
+    let name = prop_oneof![
+        Just("exp".to_owned()),
+        Just("nbf".to_owned()),
+        Just("iat".to_owned()),
+        Just("iss".to_owned()),
+        Just("aud".to_owned()),
+        ".{0,12}",
+    ];
+    proptest::collection::btree_map(name, json_value(), 0..10)
+        .prop_map(|members| members.into_iter().collect())
+}
+
+/// `value` (JSON text) inside `depth` layers of arrays and objects.
+fn nest(value: String, depth: usize) -> String {
+    (0..depth).fold(value, |inner, layer| match layer % 2 {
+        0 => format!("[1,{inner}]"),
+        _ => format!(r#"{{"n":{inner}}}"#),
+    })
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// The typed reader keeps exactly what serde_json reads for the registered claims.
+    #[test]
+    fn registered_claims_are_what_serde_json_reads(claims in claims_object()) {
+        let text = Value::Object(claims).to_string();
+        let registered = jwt::RegisteredClaims::parse(text.as_bytes());
+        let claims: Map<String, Value> = serde_json::from_str(&text).expect("JSON");
+        prop_assert_eq!(
+            registered,
+            Some(jwt::RegisteredClaims {
+                exp: claims.get("exp").cloned(),
+                nbf: claims.get("nbf").cloned(),
+                iat: claims.get("iat").cloned(),
+                iss: claims.get("iss").cloned(),
+                aud: claims.get("aud").cloned(),
+            })
+        );
+    }
+
+    /// A member named twice anywhere (also once escaped, which names the same member) makes
+    /// the claims unreadable, in a registered claim or any other.
+    #[test]
+    fn a_name_twice_at_any_depth_is_refused(
+        mut claims in claims_object(),
+        depth in 0..5usize,
+        name in prop_oneof![Just("aud"), Just("x"), Just("exp")],
+        escaped in any::<bool>(),
+    ) {
+        claims.remove(name);
+        let with_second = |second: &str| {
+            let twice = format!(r#"{{"x":1,{second}:2}}"#);
+            let mut text = Value::Object(claims.clone()).to_string();
+            text.pop(); // the closing brace
+            if text.len() > 1 {
+                text.push(',');
+            }
+            text + &format!(r#""{name}":{}}}"#, nest(twice, depth))
+        };
+        // The same text with distinct names reads.
+        let fine = with_second(r#""y""#);
+        prop_assert!(jwt::RegisteredClaims::parse(fine.as_bytes()).is_some(), "{}", fine);
+        let text = with_second(if escaped { r#""\u0078""# } else { r#""x""# });
+        prop_assert_eq!(jwt::RegisteredClaims::parse(text.as_bytes()), None, "{}", text);
     }
 }
 

@@ -37,7 +37,7 @@ fn run(case: &rfc8725::Case) -> Result<Value, &'static str> {
     let now = case.options["now"].as_i64().expect("options.now");
     let now = DateTime::from_timestamp(now, 0).expect("a valid now");
     jwt::verify(&case.token, &keys, &rules(&case.options), now)
-        .map(|verified| Value::Object(verified.claims))
+        .map(|verified| Value::Object(verified.claims()))
         .map_err(|err| err.code())
 }
 

@@ -61,7 +61,7 @@ pub(super) fn offline(
 /// with the one strict JWT parser, like every token we accept.
 fn unverified_issuer(token: &str) -> Option<String> {
     let untrusted = jwt::UntrustedJwt::parse(token).ok()?;
-    let iss = untrusted.unverified_claims().get("iss")?.as_str()?;
+    let iss = untrusted.unverified_issuer()?;
     Some(iss.to_owned())
 }
 

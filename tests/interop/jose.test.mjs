@@ -8,7 +8,7 @@
 // isWellFormedApiKey, classifyCredential, and the `code` of every TokenError.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import {
@@ -359,6 +359,27 @@ describe("decodeJwtUnverified, isWellFormedApiKey, classifyCredential (offline)"
     assert.deepEqual(decoded.header, decodeProtectedHeader(token));
     assert.deepEqual(decoded.claims, decodeJwt(token));
     assert.deepEqual(decodeJwtUnverified(await signHs()).header, { alg: "HS256", kid: HS_KID, typ: TYP });
+  });
+
+  test("a member named twice, even once escaped, is refused by every reader (jose keeps the last)", async () => {
+    // Signed HS256 over raw JSON text, so that the duplicate reaches the readers as sent.
+    const signRaw = (claimsText) => {
+      const input = `${base64url.encode(JSON.stringify({ alg: "HS256", kid: HS_KID, typ: TYP }))}.${base64url.encode(claimsText)}`;
+      return `${input}.${base64url.encode(createHmac("sha256", hsSecret).update(input).digest())}`;
+    };
+    const claims = `"iss":${JSON.stringify(ISS)},"aud":${JSON.stringify(AUD)},"exp":${now() + 60}`;
+    const fine = signRaw(`{${claims},"sub":"user-1","role":"user"}`);
+    assert.equal(assertVerifies(fine, hsJwks, HS_RULES).sub, "user-1");
+    assert.equal(decodeJwtUnverified(fine).claims.sub, "user-1");
+    for (const twice of [`"sub":"user-1","sub":"admin"`, `"sub":"user-1","s\\u0075b":"admin"`, `"sub":"user-1","x":{"a":1,"a":2}`]) {
+      const token = signRaw(`{${claims},${twice}}`);
+      assertRejects(token, hsJwks, HS_RULES, "malformed");
+      assert.equal(thrown(() => decodeJwtUnverified(token), twice).code, "malformed", twice);
+    }
+    // What jose makes of the first: the last `sub`, which is how two readers come to disagree.
+    const twice = signRaw(`{${claims},"sub":"user-1","sub":"admin"}`);
+    const { payload } = await jwtVerify(twice, hsSecret, { ...RULES, algorithms: ["HS256"] });
+    assert.equal(payload.sub, "admin");
   });
 
   test("decodeJwtUnverified throws an Error on garbage", () => {

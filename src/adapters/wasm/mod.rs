@@ -149,9 +149,10 @@ struct DecodedJwt {
 // JSON crosses the boundary as text, once: `JSON.parse` builds a JS object in one call (faster
 // than property by property), `JSON.stringify` reads one, and no converter is shipped.
 
-/// Parses JSON text; one parser instance (`from_slice`) for everything the package reads.
+/// Parses JSON text as a token's parts are read (no member named twice): one parser for
+/// everything the package reads.
 fn json(text: &str) -> Option<Value> {
-    serde_json::from_slice(text.as_bytes()).ok()
+    jwt::strict_json(text.as_bytes())
 }
 
 /// Reads a JS value as JSON through `JSON.stringify`; `None` for what has no JSON form.
@@ -215,7 +216,9 @@ fn now_secs() -> i64 {
 
 // ------------------------------------------------------------------ offline utilities
 
-/// Decodes a JWT's header and claims WITHOUT verifying anything. Never trust the result.
+/// Decodes a JWT's header and claims WITHOUT verifying anything. Never trust the result. A
+/// token `verifyJwt` could not read is refused here too (`TokenError` "malformed"): parts that
+/// are not canonical base64url JSON objects, or an object naming a member twice.
 #[wasm_bindgen(js_name = decodeJwtUnverified, unchecked_return_type = "DecodedJwt")]
 pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
     let malformed = || token_error(TokenError::Malformed);
@@ -348,11 +351,15 @@ fn read_options(options: &JsValue) -> Result<(Rules, Option<i64>), JsValue> {
             .map(|name| {
                 let name = name.as_string().unwrap_or_default();
                 Alg::from_name(&name).ok_or_else(|| {
-                    // Not `{name:?}`: Debug of a str ships core's Unicode tables.
-                    let known = Alg::ALL.map(|alg| format!("\"{}\"", alg.name())).join(", ");
-                    type_error(&format!(
-                        "options.algorithms: \"{name}\" is not one of {known}"
-                    ))
+                    // Not `{name:?}`: Debug of a str ships core's Unicode tables. Not `join`,
+                    // which would ship its own code for this one message.
+                    let mut message = format!("options.algorithms: \"{name}\" is not one of");
+                    for (i, alg) in Alg::ALL.iter().enumerate() {
+                        message += if i == 0 { " \"" } else { ", \"" };
+                        message += alg.name();
+                        message += "\"";
+                    }
+                    type_error(&message)
                 })
             })
             .collect::<Result<Vec<_>, _>>()?,

@@ -10,7 +10,7 @@ mod verify;
 
 pub use crate::error::TokenError;
 pub use keys::{jwks, SigningKey};
-pub use untrusted::UntrustedJwt;
+pub use untrusted::{strict_json, RegisteredClaims, UntrustedJwt};
 pub use verify::{
     check_claims, verify, verify_or_defer, Alg, Deferred, KeySet, Outcome, Rules, Verified,
     VerifyingKey, MAX_LEEWAY_SECS, MIN_HS256_KEY_BYTES, MIN_RSA_MODULUS_BYTES,
@@ -113,8 +113,7 @@ pub fn verify_access_with(
         leeway_secs: LEEWAY_SECS,
     };
     let verified = verify(token, keys, &rules, now)?;
-    let claims =
-        serde_json::from_value(verified.claims.into()).map_err(|_| TokenError::Malformed)?;
+    let claims = serde_json::from_str(&verified.claims_json).map_err(|_| TokenError::Malformed)?;
     Ok(VerifiedAccess {
         claims,
         expires_at: verified.expires_at,

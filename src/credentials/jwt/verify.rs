@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::untrusted::{self, RegisteredClaims};
 use super::{TokenError, UntrustedJwt};
 
 /// The shortest HS256 secret we accept: the hash size (RFC 7518 §3.2).
@@ -313,13 +314,20 @@ pub struct Verified {
     pub kid: Option<String>,
     /// The algorithm it was verified with.
     pub alg: Alg,
-    /// Every claim, `exp`, `nbf` and `iat` included, as the token has them.
-    pub claims: Map<String, Value>,
-    /// The same claims as the token's own JSON text (no member named twice): what the npm
-    /// package hands to `JSON.parse`, so that no claim is written out again.
+    /// Every claim as the token's own JSON text, an object that names no member twice: what
+    /// the npm package hands to `JSON.parse` and Rust callers deserialize into their own type,
+    /// so that the claims are neither copied into a map nor written out again.
     pub claims_json: String,
     /// `exp`.
     pub expires_at: DateTime<Utc>,
+}
+
+impl Verified {
+    /// Every claim, `exp`, `nbf` and `iat` included, as the token has them; read from
+    /// [`Verified::claims_json`] on each call.
+    pub fn claims(&self) -> Map<String, Value> {
+        untrusted::object(&self.claims_json)
+    }
 }
 
 /// Verifies `token` against `keys` and `rules` at the instant `now`. A token of an algorithm
@@ -427,15 +435,14 @@ fn check_rest(
     }
     let UntrustedJwt {
         kid,
-        claims,
+        registered,
         claims_json,
         ..
     } = untrusted;
-    let expires_at = check_claims(&claims, rules, now)?;
+    let expires_at = check_claims(&registered, rules, now)?;
     Ok(Verified {
         kid,
         alg,
-        claims,
         claims_json,
         expires_at,
     })
@@ -445,7 +452,7 @@ fn check_rest(
 /// (required) and `nbf` with the leeway, `iat` (a date if present), `iss` and `aud`. Returns
 /// `exp`. Shared by every token we accept, ours and the identity provider's.
 pub fn check_claims(
-    claims: &Map<String, Value>,
+    claims: &RegisteredClaims,
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, TokenError> {
@@ -453,8 +460,8 @@ pub fn check_claims(
         return Err(TokenError::Malformed);
     }
     let leeway = rules.leeway_secs;
-    let instant = |name: &str| claims.get(name).map(numeric_date).transpose();
-    let expires_at = instant("exp")?.ok_or(TokenError::MissingExpiry)?;
+    let instant = |claim: &Option<Value>| claim.as_ref().map(numeric_date).transpose();
+    let expires_at = instant(&claims.exp)?.ok_or(TokenError::MissingExpiry)?;
     // Both dates are within chrono's range and the leeway within a day: these cannot overflow.
     let latest = expires_at
         .timestamp()
@@ -464,7 +471,7 @@ pub fn check_claims(
     if now.timestamp() >= latest {
         return Err(TokenError::Expired);
     }
-    if let Some(not_before) = instant("nbf")? {
+    if let Some(not_before) = instant(&claims.nbf)? {
         let earliest = not_before
             .timestamp()
             .checked_sub(leeway)
@@ -473,14 +480,14 @@ pub fn check_claims(
             return Err(TokenError::NotYetValid);
         }
     }
-    instant("iat")?;
+    instant(&claims.iat)?;
     if let Some(issuer) = &rules.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
+        if claims.iss.as_ref().and_then(Value::as_str) != Some(issuer.as_str()) {
             return Err(TokenError::WrongIssuer);
         }
     }
     if let Some(audience) = &rules.audience {
-        let matches = match claims.get("aud") {
+        let matches = match &claims.aud {
             Some(Value::String(aud)) => aud == audience,
             Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
             _ => false,

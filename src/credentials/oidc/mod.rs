@@ -152,9 +152,8 @@ fn authorized_party_ok(claims: &Map<String, Value>, client_id: &str) -> bool {
 }
 
 /// `typ: at+jwt` or `application/at+jwt`, in any case (RFC 9068 §2.1).
-fn is_access_token_typ(header: &Map<String, Value>) -> bool {
-    let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
-    let typ = typ.to_ascii_lowercase();
+fn is_access_token_typ(typ: Option<&str>) -> bool {
+    let typ = typ.unwrap_or("").to_ascii_lowercase();
     typ == "at+jwt" || typ == "application/at+jwt"
 }
 
@@ -365,16 +364,14 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             return Ok(Err(TokenError::BadSignature));
         }
         // Verified just now: the claims may be read.
-        let claims = jwt.unverified_claims().clone();
-        Ok(self.check(claims, jwt.header(), expect))
+        Ok(self.check(&jwt, expect))
     }
 
     /// The claims of a token whose signature verified: issuer, audience and time, then what
     /// its kind needs (an ID token's nonce and `azp`; an access token's `typ` and scopes).
     fn check(
         &self,
-        claims: Map<String, Value>,
-        header: &Map<String, Value>,
+        jwt: &jwt::UntrustedJwt<'_>,
         expect: Expect<'_>,
     ) -> Result<Map<String, Value>, TokenError> {
         let audience = match expect {
@@ -388,7 +385,8 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             token_type: None,
             leeway_secs: jwt::LEEWAY_SECS,
         };
-        jwt::check_claims(&claims, &rules, self.clock.now())?;
+        jwt::check_claims(jwt.unverified_registered(), &rules, self.clock.now())?;
+        let claims = jwt.unverified_claims();
         match expect {
             Expect::IdToken { .. } if !authorized_party_ok(&claims, &self.config.client_id) => {
                 Err(TokenError::WrongAudience)
@@ -402,7 +400,8 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             }
             // RFC 9068: an access token says so in its header.
             Expect::AccessToken
-                if self.config.require_access_token_typ && !is_access_token_typ(header) =>
+                if self.config.require_access_token_typ
+                    && !is_access_token_typ(jwt.token_type()) =>
             {
                 Err(TokenError::WrongType)
             }

@@ -43,11 +43,11 @@ fn hs256_verifies_against_an_oct_jwk_and_audience_lists() {
         now(),
     )
     .unwrap();
-    assert_eq!(verified.claims["sub"], "u");
-    assert_eq!(verified.claims["exp"], 1_800_000_060);
+    assert_eq!(verified.claims()["sub"], "u");
+    assert_eq!(verified.claims()["exp"], 1_800_000_060);
     // The text handed to JS is the same claims.
     let text: Value = serde_json::from_str(&verified.claims_json).unwrap();
-    assert_eq!(text, Value::Object(verified.claims.clone()));
+    assert_eq!(text, Value::Object(verified.claims()));
     let wrong = hs256_token(&secret, json!(["x"]));
     assert_eq!(
         verify(&wrong, &keys, &rules(vec![Alg::Hs256]), now()),
@@ -97,7 +97,7 @@ fn check_ed(token: &str) -> Result<Verified, TokenError> {
 #[test]
 fn raw_token_helper_makes_tokens_that_verify() {
     let token = raw_ed(r#"{"alg":"EdDSA","kid":"e1"}"#, claims_json());
-    assert_eq!(check_ed(&token).unwrap().claims["sub"], "u");
+    assert_eq!(check_ed(&token).unwrap().claims()["sub"], "u");
 }
 
 #[test]
@@ -115,6 +115,8 @@ fn duplicate_header_parameters_are_refused() {
         r#"{"alg":"EdDSA","kid":"e1","alg":"none"}"#,
         r#"{"alg":"EdDSA","kid":"e1","kid":"e1"}"#,
         r#"{"alg":"EdDSA","kid":"e1","typ":"a","typ":"b"}"#,
+        r#"{"alg":"EdDSA","kid":"e1","x5u":"a","x5u":"b"}"#,
+        r#"{"alg":"EdDSA","kid":"e1","\u0061lg":"none"}"#,
     ] {
         let token = raw_ed(header, claims_json());
         assert_eq!(check_ed(&token), Err(TokenError::Malformed), "{header}");
@@ -128,6 +130,13 @@ fn duplicate_claims_are_refused_at_any_depth() {
         r#"{"iss":"iss","aud":"aud","sub":"u","exp":1800000060,"exp":9999999999}"#,
         r#"{"iss":"iss","aud":"aud","sub":"u","sub":"admin","exp":1800000060}"#,
         r#"{"iss":"iss","aud":"aud","exp":1800000060,"x":[{"a":1,"a":2}]}"#,
+        // The same name once escaped, at the top and inside a checked claim.
+        r#"{"iss":"iss","aud":"aud","sub":"u","s\u0075b":"admin","exp":1800000060}"#,
+        r#"{"iss":"iss","aud":{"a":1,"\u0061":2},"exp":1800000060}"#,
+        // Not one JSON object.
+        r#"{"iss":"iss","aud":"aud","exp":1800000060} {}"#,
+        r#"[{"iss":"iss","aud":"aud","exp":1800000060}]"#,
+        r#""iss""#,
     ] {
         let token = raw_ed(r#"{"alg":"EdDSA","kid":"e1"}"#, claims);
         assert_eq!(check_ed(&token), Err(TokenError::Malformed), "{claims}");
@@ -194,15 +203,12 @@ fn short_hmac_keys_are_refused() {
     );
 }
 
-fn claims_with(extra: Value) -> Map<String, Value> {
+fn claims_with(extra: Value) -> RegisteredClaims {
     let mut claims = json!({"iss": "iss", "aud": "aud"});
     for (k, v) in extra.as_object().unwrap() {
         claims[k] = v.clone();
     }
-    match claims {
-        Value::Object(map) => map,
-        _ => unreachable!(),
-    }
+    RegisteredClaims::parse(claims.to_string().as_bytes()).unwrap()
 }
 
 #[test]
@@ -465,7 +471,7 @@ fn platform_algorithms_are_deferred_with_only_the_public_key_and_the_signed_byte
     let dot = token.rfind('.').unwrap();
     assert_eq!(pending.message, &token.as_bytes()[..dot]);
     assert_eq!(pending.signature, [0x5a; 256]);
-    assert_eq!(pending.finish(true).unwrap().claims["sub"], "u");
+    assert_eq!(pending.finish(true).unwrap().claims()["sub"], "u");
     // Told the signature failed: refused, whatever else held.
     let pending = deferred(&token, &keys, vec![Alg::Rs256]);
     assert_eq!(pending.finish(false), Err(TokenError::BadSignature));

@@ -13,13 +13,13 @@ for target in web nodejs; do
   rm -f "$out/.gitignore"
 done
 # Its own wasm: a build with feature `wasm` would link the client whether or not it is called.
-# Built for size where it costs little speed (measured with bench/pkg.mjs):
-# - without the default feature `fast`: verifying computes the basepoint's few multiples per
-#   call instead of shipping its 8 KB table (-7 KB gzip, about -6% EdDSA verifications/s);
-# - SHA-2 at opt-level "z" rather than Cargo.toml's 3 (-1.7 KB gzip; an HS256 verification
-#   takes about 10 us instead of 8, EdDSA no longer).
+# Built for size where it costs little speed (measured with bench/pkg.mjs): without the default
+# feature `fast`, verifying computes the basepoint's few multiples per call instead of shipping
+# its 8 KB table (-7 KB gzip, about -6% EdDSA verifications/s).
+# SHA-2 keeps Cargo.toml's opt-level 3 here too: "z" would save 1.6 KB gzip and make an HS256
+# verification about 20% slower.
 wasm-pack --log-level warn build --release --no-pack --target web --out-dir pkg/verify -- \
-  --no-default-features --features verify --config 'profile.release.package.sha2.opt-level="z"'
+  --no-default-features --features verify
 rm -f pkg/verify/.gitignore
 # The Node build is CommonJS inside a "type": "module" package.
 echo '{ "type": "commonjs" }' > pkg/node/package.json

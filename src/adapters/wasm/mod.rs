@@ -9,8 +9,6 @@
 //!
 //! Nothing here may export a function named `fetch`: the web loader calls the global one.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use js_sys::{Promise, Reflect, Uint8Array};
 #[cfg(feature = "wasm")]
 use serde::de::DeserializeOwned;
@@ -23,6 +21,7 @@ use crate::credentials::api_key;
 use crate::credentials::jwt::{self, Alg, KeySet, Outcome, Rules, TokenError};
 #[cfg(feature = "wasm")]
 use crate::error::FieldError;
+use crate::util::base64url;
 
 #[cfg(feature = "wasm")]
 mod client;
@@ -230,7 +229,7 @@ pub fn decode_jwt_unverified(token: &str) -> Result<JsValue, JsValue> {
     };
     // Each part's own JSON text, once it has parsed as an object (the package's `DecodedJwt`).
     let part = |text: &str| -> Result<String, JsValue> {
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
+        let bytes = base64url::decode(text).ok_or_else(malformed)?;
         let text = String::from_utf8(bytes).map_err(|_| malformed())?;
         match json(&text) {
             Some(Value::Object(_)) => Ok(text),

@@ -9,12 +9,11 @@
 
 use std::borrow::Cow;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::TokenError;
+use crate::util::base64url;
 
 /// A JWT split and decoded by the one strict parser, nothing verified yet: its claims are only
 /// reachable through [`UntrustedJwt::unverified_claims`] and [`UntrustedJwt::unverified_issuer`].
@@ -78,14 +77,15 @@ impl<'t> UntrustedJwt<'t> {
         let signing_input = token
             .get(..header.len() + 1 + claims.len())
             .ok_or(TokenError::Malformed)?;
-        let [alg, kid, typ, cty, crit] =
-            pick(&base64url(header)?, ["alg", "kid", "typ", "cty", "crit"])
-                .ok_or(TokenError::Malformed)?;
-        let claims_json = base64url(claims)?;
+        // Canonical unpadded base64url: no `=`, `+`, `/`, and no stray trailing bits.
+        let part = |text| base64url::decode(text).ok_or(TokenError::Malformed);
+        let [alg, kid, typ, cty, crit] = pick(&part(header)?, ["alg", "kid", "typ", "cty", "crit"])
+            .ok_or(TokenError::Malformed)?;
+        let claims_json = part(claims)?;
         let registered = RegisteredClaims::parse(&claims_json).ok_or(TokenError::Malformed)?;
         // JSON that parsed is UTF-8: this cannot fail.
         let claims_json = String::from_utf8(claims_json).map_err(|_| TokenError::Malformed)?;
-        let signature = base64url(signature)?;
+        let signature = part(signature)?;
         if crit.is_some() {
             return Err(TokenError::Malformed);
         }
@@ -168,13 +168,6 @@ pub fn strict_json(json: &[u8]) -> Option<Value> {
     let read = Reader(Keep::All).deserialize(&mut deserializer);
     deserializer.end().ok()?;
     read.ok()?
-}
-
-/// Canonical unpadded base64url: the engine refuses `=`, `+`, `/` and set trailing bits.
-fn base64url(part: &str) -> Result<Vec<u8>, TokenError> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| TokenError::Malformed)
 }
 
 /// The values of the members `names` of a JSON object without duplicate member names at any

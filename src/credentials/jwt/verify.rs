@@ -19,8 +19,6 @@
 //! - **No panic on numbers.** A time claim chrono cannot represent is `Malformed`; the leeway
 //!   is bounded by [`MAX_LEEWAY_SECS`] and applied with checked arithmetic.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey as PublicKey};
 use hmac::{Hmac, Mac as _};
@@ -30,6 +28,7 @@ use zeroize::Zeroizing;
 
 use super::untrusted::{self, RegisteredClaims};
 use super::{TokenError, UntrustedJwt};
+use crate::util::base64url;
 
 /// The shortest HS256 secret we accept: the hash size (RFC 7518 §3.2).
 pub const MIN_HS256_KEY_BYTES: usize = 32;
@@ -166,9 +165,7 @@ impl VerifyingKey {
             let text = field(name)
                 .ok_or(TokenError::InvalidJwks)?
                 .trim_end_matches('=');
-            let bytes = URL_SAFE_NO_PAD
-                .decode(text)
-                .map_err(|_| TokenError::InvalidJwks)?;
+            let bytes = base64url::decode(text).ok_or(TokenError::InvalidJwks)?;
             Ok::<_, TokenError>((text, bytes))
         };
         let bytes = |name: &str| member(name).map(|(_, bytes)| bytes);

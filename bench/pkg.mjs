@@ -16,9 +16,11 @@
 //    things: signature, exp/nbf, iss, aud, typ, the algorithm allow-list. jose verifies with
 //    WebCrypto, which is asynchronous, so its calls are awaited one after the other (the
 //    ratio rows); a row with 64 calls in flight at once is given for information.
-//    Each row: 0.25 s warm-up, then BENCH_MS (default 1500 ms) in total; the four compared
-//    rows run interleaved in 3 slices and report their median slice (a 2-core machine that is
-//    also compiling is noisy); the info rows run once for BENCH_MS / 2. About 20 s in all.
+//    Each row: 0.25 s warm-up, then BENCH_MS (default 2800 ms) in total; the four compared
+//    rows run interleaved in ROUNDS (default 7) slices and report their median slice: jose's
+//    awaited calls vary by a third between runs on a shared 2-core machine, ours by a few per
+//    cent, and 3 slices left the ratios at the mercy of that. The info rows run once for
+//    BENCH_MS / 4. About 35 s in all.
 //
 // The last line printed is one JSON object: `pkg_verify_gzip_bytes`, `pkg_full_gzip_bytes`,
 // and `eddsa_vs_jose` / `hs256_vs_jose`, the verify entry's JwtVerifier ops/s over jose's
@@ -31,8 +33,8 @@ import { SignJWT, base64url, createLocalJWKSet, exportJWK, generateKeyPair, impo
 import { loadPkg, loadVerify, root } from "../tests/interop/pkg.mjs";
 import * as loader from "../tests/interop/pkg.mjs";
 
-const MAIN_MS = Number(process.env.BENCH_MS || 1500);
-const INFO_MS = Math.round(MAIN_MS / 2);
+const MAIN_MS = Number(process.env.BENCH_MS || 2800);
+const INFO_MS = Math.round(MAIN_MS / 4);
 const WARMUP_MS = 250;
 const POOL = 64; // distinct tokens, used round-robin
 const ISS = "http://127.0.0.1:8787";
@@ -146,7 +148,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * The compared rows run in ROUNDS interleaved slices (A B C A B C ...) and each reports its
  * median slice, so a burst of load from another process does not land on one side only.
  */
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.ROUNDS || 7);
 async function compare(contenders, toks) {
   for (const c of contenders) await run(c, toks, WARMUP_MS);
   const samples = Object.fromEntries(contenders.map((c) => [c.key, []]));

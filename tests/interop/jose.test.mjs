@@ -376,6 +376,10 @@ describe("decodeJwtUnverified, isWellFormedApiKey, classifyCredential (offline)"
       assertRejects(token, hsJwks, HS_RULES, "malformed");
       assert.equal(thrown(() => decodeJwtUnverified(token), twice).code, "malformed", twice);
     }
+    // A JWK Set's text is read the same way.
+    const keysText = JSON.stringify(hsJwks);
+    assert.equal(assertVerifies(fine, keysText, HS_RULES).sub, "user-1");
+    assertRejects(fine, `${keysText.slice(0, -1)},"keys":[]}`, HS_RULES, "invalid_jwks");
     // What jose makes of the first: the last `sub`, which is how two readers come to disagree.
     const twice = signRaw(`{${claims},"sub":"user-1","sub":"admin"}`);
     const { payload } = await jwtVerify(twice, hsSecret, { ...RULES, algorithms: ["HS256"] });

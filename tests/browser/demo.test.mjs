@@ -10,16 +10,13 @@
 // free port), DEMO_STARTUP_TIMEOUT_SECS how long to wait for it (default 300).
 // Screenshots go to test-results/.
 
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import {
   BrowserFlow,
   RFC3339,
-  STARTUP_TIMEOUT_MS,
   freePort,
-  startWrangler,
-  tearDown,
+  setUp,
   testid,
 } from "./lib.mjs";
 
@@ -31,7 +28,6 @@ const password = "correct horse battery";
 const displayName = "Ada Lovelace";
 
 let base = process.env.DEMO_BASE_URL?.replace(/\/$/, "");
-let server; // { child, dir, log }
 let page;
 
 // Steps fail on any console error of the page but the HTTP statuses they provoke on purpose,
@@ -46,20 +42,11 @@ const { step, shot, settled, waitForState, text, assertNoError } = flow;
 // ---------------------------------------------------------------------------------------
 // Setup and teardown
 
-before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    flow.broken = true; // after() prints wrangler's log
-    throw err;
-  }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
-
-async function setUp() {
+setUp(flow, async (serve) => {
   if (!base) {
     const port = await freePort(Number(process.env.DEMO_PORT ?? 8797));
     base = `http://127.0.0.1:${port}`;
-    server = await startWrangler(port);
+    await serve(port);
   }
   // The demo site and the web package must be served, not just the API.
   for (const asset of ["/", "/app.js", "/pkg/edge_auth.js", "/pkg/edge_auth_bg.wasm"]) {
@@ -67,10 +54,6 @@ async function setUp() {
     assert.equal(response.status, 200, `GET ${asset} should serve the demo site (build/site)`);
   }
   page = await flow.launch(base);
-}
-
-after(async () => {
-  await tearDown(flow, server);
 });
 
 // ---------------------------------------------------------------------------------------

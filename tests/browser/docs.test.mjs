@@ -4,32 +4,21 @@
 //
 //   node --test tests/browser/docs.test.mjs
 
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown } from "./lib.mjs";
+import { API, BrowserFlow, freePort, setUp } from "./lib.mjs";
 
 let base = process.env.DEMO_BASE_URL?.replace(/\/$/, "");
-let server;
 let page;
 const flow = new BrowserFlow({ name: "docs" });
 const { step, shot } = flow;
 
-before(async () => {
-  try {
-    if (!base) {
-      const port = await freePort(Number(process.env.DOCS_PORT ?? 8794));
-      base = `http://127.0.0.1:${port}`;
-      server = await startWrangler(port);
-    }
-    page = await flow.launch(base);
-  } catch (err) {
-    flow.broken = true;
-    throw err;
+setUp(flow, async (serve) => {
+  if (!base) {
+    const port = await freePort(Number(process.env.DOCS_PORT ?? 8794));
+    base = `http://127.0.0.1:${port}`;
+    await serve(port);
   }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await tearDown(flow, server);
+  page = await flow.launch(base);
 });
 
 step("the API's docs route leads to the reference, under its own strict policy", async () => {

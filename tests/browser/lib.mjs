@@ -2,7 +2,7 @@
 // Debian's Chromium driven by playwright-core, and the step-by-step runner that fails a step
 // on any console error or uncaught exception of the page.
 
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -72,6 +72,30 @@ export async function startWrangler(port, { vars = {} } = {}) {
 
 export async function stopWrangler(server) {
   await server.stop();
+}
+
+/**
+ * A browser suite's before and after hooks, the same for every suite. Before: `start(serve)`
+ * starts what the suite needs; `serve(port, options)` is `startWrangler`, with the server
+ * remembered for the teardown even if a later part of `start` fails, which marks the flow
+ * broken. After: the browser and the server stop (wrangler's log printed if a step failed),
+ * then `cleanUp()`, the suite's own extras, if given.
+ */
+export function setUp(flow, start, cleanUp) {
+  let server;
+  const serve = async (port, options) => (server = await startWrangler(port, options));
+  before(async () => {
+    try {
+      await start(serve);
+    } catch (err) {
+      flow.broken = true; // the teardown prints wrangler's log
+      throw err;
+    }
+  }, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
+  after(async () => {
+    await tearDown(flow, server);
+    if (cleanUp) await cleanUp();
+  });
 }
 
 /**

@@ -16,17 +16,14 @@
 // ...: the provider only accepts callbacks on 127.0.0.1:8787..8799. DEMO_STARTUP_TIMEOUT_SECS
 // bounds wrangler's start (default 300). Screenshots go to test-results/.
 
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { CALLBACK_PATH, CLIENT_ID, CLIENT_SECRET, startProvider } from "../oidc/provider.mjs";
 import {
   API,
   BrowserFlow,
-  STARTUP_TIMEOUT_MS,
   freePortOf,
-  startWrangler,
-  tearDown,
+  setUp,
   testid,
   within,
 } from "./lib.mjs";
@@ -43,7 +40,6 @@ const providerPassword = "anything at all"; // the provider's dev login takes an
 let op; // the OpenID provider
 let base; // the Worker's origin
 let app; // the demo page, the post-login redirect URI the Worker allows
-let server; // wrangler
 let page;
 let victim; // a second Chromium, for the forged link
 
@@ -61,22 +57,18 @@ const exchanges = []; // { body, status }
 // ---------------------------------------------------------------------------------------
 // Setup and teardown
 
-before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    flow.broken = true; // after() prints wrangler's log
-    throw err;
-  }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
+setUp(flow, start, async () => {
+  if (victim) await victim.close();
+  if (op) await within(10_000, "stopping the provider", op.stop()).catch((err) => console.error(String(err)));
+});
 
-async function setUp() {
+async function start(serve) {
   op = await startProvider({ port: 0 });
   const preferred = process.env.DEMO_PROVIDER_PORT ? [Number(process.env.DEMO_PROVIDER_PORT)] : [];
   const port = await freePortOf([...preferred, ...WORKER_PORTS]);
   base = `http://127.0.0.1:${port}`;
   app = `${base}/`;
-  server = await startWrangler(port, {
+  await serve(port, {
     vars: {
       // Our own tokens' issuer follows the port the Worker is served on.
       JWT_ISSUER: base,
@@ -118,11 +110,6 @@ async function setUp() {
   });
 }
 
-after(async () => {
-  if (victim) await victim.close();
-  await tearDown(flow, server);
-  if (op) await within(10_000, "stopping the provider", op.stop()).catch((err) => console.error(String(err)));
-});
 
 // ---------------------------------------------------------------------------------------
 // Helpers

@@ -8,43 +8,32 @@
 //
 // DEMO_SESSION_PORT picks the Worker's port (default 8786, or any free port).
 
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { API, BrowserFlow, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown } from "./lib.mjs";
+import { API, BrowserFlow, freePort, setUp } from "./lib.mjs";
 
 const TOKENS_KEY = "edge-auth.tokens";
 const email = `session-${randomBytes(6).toString("hex")}@example.com`;
 const password = "correct horse battery";
 
 let base;
-let server;
 let page;
 const sent = []; // [method path, Authorization header] of the page's API requests, in order
 
 const flow = new BrowserFlow({ name: "session" });
 const { step } = flow;
 
-before(async () => {
-  try {
-    const port = await freePort(Number(process.env.DEMO_SESSION_PORT ?? 8786));
-    base = `http://127.0.0.1:${port}`;
-    server = await startWrangler(port);
-    page = await flow.launch(base);
-    flow.context.on("request", (request) => {
-      const url = new URL(request.url());
-      if (url.origin === base && url.pathname.startsWith(`${API}/`)) {
-        sent.push([`${request.method()} ${url.pathname.slice(API.length)}`, request.headers().authorization]);
-      }
-    });
-  } catch (err) {
-    flow.broken = true;
-    throw err;
-  }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await tearDown(flow, server);
+setUp(flow, async (serve) => {
+  const port = await freePort(Number(process.env.DEMO_SESSION_PORT ?? 8786));
+  base = `http://127.0.0.1:${port}`;
+  await serve(port);
+  page = await flow.launch(base);
+  flow.context.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.origin === base && url.pathname.startsWith(`${API}/`)) {
+      sent.push([`${request.method()} ${url.pathname.slice(API.length)}`, request.headers().authorization]);
+    }
+  });
 });
 
 const stored = () => page.evaluate((key) => JSON.parse(sessionStorage.getItem(key)), TOKENS_KEY);

@@ -11,17 +11,14 @@
 // DEMO_STARTUP_TIMEOUT_SECS bounds wrangler's start (default 300). Screenshots go to
 // test-results/.
 
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   API,
   BrowserFlow,
-  STARTUP_TIMEOUT_MS,
   freePort,
+  setUp,
   sleep,
-  startWrangler,
-  tearDown,
   within,
 } from "./lib.mjs";
 
@@ -32,7 +29,6 @@ const email = `tabs-${randomBytes(6).toString("hex")}@example.com`;
 const password = "correct horse battery";
 
 let base;
-let server;
 let tab1;
 let tab2;
 const refreshes = []; // the POST /refresh requests of both tabs, in order
@@ -43,25 +39,16 @@ const { step } = flow;
 // ---------------------------------------------------------------------------------------
 // Setup and teardown
 
-before(async () => {
-  try {
-    const port = await freePort(Number(process.env.DEMO_TABS_PORT ?? 8785));
-    base = `http://127.0.0.1:${port}`;
-    server = await startWrangler(port, { vars: { REFRESH_REUSE_GRACE_SECS: "0" } });
-    tab1 = await flow.launch(base);
-    flow.context.on("request", (request) => {
-      if (request.method() === "POST" && request.url() === `${base}${API}/refresh`) {
-        refreshes.push(request.postDataJSON().refresh_token);
-      }
-    });
-  } catch (err) {
-    flow.broken = true; // after() prints wrangler's log
-    throw err;
-  }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await tearDown(flow, server);
+setUp(flow, async (serve) => {
+  const port = await freePort(Number(process.env.DEMO_TABS_PORT ?? 8785));
+  base = `http://127.0.0.1:${port}`;
+  await serve(port, { vars: { REFRESH_REUSE_GRACE_SECS: "0" } });
+  tab1 = await flow.launch(base);
+  flow.context.on("request", (request) => {
+    if (request.method() === "POST" && request.url() === `${base}${API}/refresh`) {
+      refreshes.push(request.postDataJSON().refresh_token);
+    }
+  });
 });
 
 /** Opens the demo page in `page` and makes `window.tabAuth`, a client on localStorage. */

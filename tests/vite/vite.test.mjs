@@ -11,7 +11,6 @@
 // 5173 and 4173 when free, else on any free ports.
 
 import { execFileSync } from "node:child_process";
-import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, preview } from "vite";
 
-import { API, BrowserFlow, ROOT, STARTUP_TIMEOUT_MS, freePort, startWrangler, tearDown, testid } from "../browser/lib.mjs";
+import { API, BrowserFlow, ROOT, freePort, setUp, testid } from "../browser/lib.mjs";
 import { wranglerVar } from "../lib/worker.mjs";
 
 const APP = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +29,6 @@ const apps = []; // the preview servers: [allowed, refused]
 let allowed; // the app's origin, the one the Worker allows
 let refused; // the same app on an origin the Worker does not allow
 let base; // the Worker
-let server;
 let page;
 let refusalExpected = false;
 const consoleErrors = [];
@@ -55,8 +53,9 @@ async function serve(preferred) {
   return [app, `http://127.0.0.1:${port}`];
 }
 
-before(async () => {
-  try {
+setUp(
+  flow,
+  async (serveApi) => {
     // The package the app bundles, up to date first (a no-op when it is; `wrangler dev` runs
     // the same build, but only after the app is bundled).
     execFileSync("sh", ["scripts/build.sh"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
@@ -78,20 +77,15 @@ before(async () => {
 
     const port = await freePort(Number(process.env.VITE_API_PORT ?? 8784));
     base = `http://127.0.0.1:${port}`;
-    server = await startWrangler(port, { vars: { JWT_ISSUER: base, CORS_ALLOWED_ORIGINS: allowed } });
+    await serveApi(port, { vars: { JWT_ISSUER: base, CORS_ALLOWED_ORIGINS: allowed } });
     page = await flow.launch(base);
     page.on("console", (msg) => msg.type() === "error" && consoleErrors.push(msg.text()));
-  } catch (err) {
-    flow.broken = true;
-    throw err;
-  }
-}, { timeout: STARTUP_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await tearDown(flow, server);
-  await Promise.all(apps.map((app) => app.close()));
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+  },
+  async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  },
+);
 
 /** What the page fetched, by URL: [{ url, method, status, requestHeaders, headers, body }]. */
 function recordResponses() {

@@ -1,5 +1,6 @@
 //! `AuthClient`: the typed client of the auth API as JavaScript sees it. The session behind it
-//! (tokens, refresh, the sign-in verifier) is in `session`; where tokens are kept, in `storage`.
+//! (tokens, refresh, the sign-in verifier) is in `session`; where tokens are kept, in `storage`;
+//! what the methods take, in `inputs`; `fetch` with the session's token, in `fetch`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,34 +8,23 @@ use std::rc::Rc;
 
 use gloo_net::http::Method;
 use js_sys::{Promise, Reflect};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::http::BASE_PATH;
 
 use super::{from_js, to_js};
 
+mod fetch;
+mod inputs;
 mod locks;
 mod session;
 mod storage;
 
+use fetch::authed_fetch;
+use inputs::{read_input, AuthClientOptions, CreateApiKeyInput, LoginInput, RegisterInput};
 use session::{AuthStateEvent, Failure, Inner};
-
-// `fetch`'s types, taken from the app's own `fetch` (the DOM's, or Node's from @types/node), so
-// that the declarations still compile where there is none (`lib` without DOM): there they are
-// `unknown`.
-#[wasm_bindgen(typescript_custom_section)]
-const FETCH_TYPES: &'static str = r#"
-/** What `fetch` takes first: a URL or a `Request` (from the global `fetch`'s type). */
-export type FetchInput = typeof globalThis extends { fetch(input: infer I, init?: any): any } ? I : unknown;
-/** What `fetch` takes second: its `RequestInit` (from the global `fetch`'s type). */
-export type FetchInit = typeof globalThis extends { fetch(input: any, init?: infer I): any } ? I : unknown;
-/** What `fetch` resolves to: a `Response` (from the global `fetch`'s type). */
-export type FetchResponse = typeof globalThis extends { fetch(input: any, init?: any): Promise<infer R> } ? R : unknown;
-"#;
 use storage::TokenStorage;
 
 fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
@@ -43,74 +33,6 @@ fn sign_in_query(redirect_uri: &str, challenge: &str) -> String {
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ])
-}
-
-/// How an `AuthClient` is set up.
-#[derive(Debug, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-struct AuthClientOptions {
-    /// The API's origin, e.g. "https://auth.example.com". Default: the page's origin.
-    #[tsify(optional)]
-    base_url: Option<String>,
-    /// Where tokens live: only in this object (default), or sessionStorage / localStorage.
-    #[tsify(optional, type = "\"memory\" | \"session\" | \"local\"")]
-    storage: Option<String>,
-    /// Refresh the access token this many seconds before it expires (default 30).
-    #[tsify(optional)]
-    refresh_leeway_secs: Option<i64>,
-}
-
-// The inputs are read as far as their types go and sent as they are: a required field that is
-// missing (only untyped JS can do that) is left out, so the API's 422 calls it `missing`, as it
-// reports every other mistake. (`absent`, not `Option::is_none`: tsify would mark it optional.)
-
-fn absent(value: &Option<String>) -> bool {
-    value.is_none()
-}
-
-/// What `register` takes.
-#[derive(Debug, Default, Serialize, Deserialize, Tsify)]
-struct RegisterInput {
-    /// The account's email address.
-    #[tsify(type = "string")]
-    #[serde(skip_serializing_if = "absent")]
-    email: Option<String>,
-    /// The password (the API says how long it must be).
-    #[tsify(type = "string")]
-    #[serde(skip_serializing_if = "absent")]
-    password: Option<String>,
-    /// A display name.
-    #[tsify(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-}
-
-/// What `login` takes.
-#[derive(Debug, Default, Serialize, Deserialize, Tsify)]
-struct LoginInput {
-    /// The account's email address.
-    #[tsify(type = "string")]
-    #[serde(skip_serializing_if = "absent")]
-    email: Option<String>,
-    /// Its password.
-    #[tsify(type = "string")]
-    #[serde(skip_serializing_if = "absent")]
-    password: Option<String>,
-}
-
-/// What `createApiKey` takes.
-#[derive(Debug, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-struct CreateApiKeyInput {
-    /// 1 to 100 characters.
-    #[tsify(type = "string")]
-    name: Option<String>,
-    /// The key's scopes; none means the key may do nothing that needs a scope.
-    #[tsify(optional)]
-    scopes: Option<Vec<String>>,
-    /// Lifetime in days (1 to 3650); default: no expiry.
-    #[tsify(optional)]
-    expires_in_days: Option<i64>,
 }
 
 /// A client call's work: its JSON result (`None` for an empty response) or why it failed.
@@ -460,61 +382,6 @@ impl AuthClient {
     pub fn delete_private_key(&self) -> Promise {
         promise(Rc::clone(&self.inner).authed(Method::DELETE, "/private-key", None))
     }
-}
-
-/// `obj.name(...args)`.
-fn call_method(obj: &JsValue, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-    let method: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))?.dyn_into()?;
-    let args: js_sys::Array = args.iter().copied().collect();
-    method.apply(obj, &args)
-}
-
-/// `AuthClient.fetch`: see there.
-async fn authed_fetch(inner: Rc<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    let global = js_sys::global();
-    let request_class: js_sys::Function = Reflect::get(&global, &"Request".into())?.dyn_into()?;
-    let fetch: js_sys::Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
-    // One `Request` (a bad input throws here, as `fetch` would), cloned for each attempt: the
-    // retry needs its body again.
-    let original = Reflect::construct(&request_class, &js_sys::Array::of2(&input, &init))?;
-    let mut token = Rc::clone(&inner)
-        .fresh_access_token()
-        .await
-        .map_err(Failure::into_js)?;
-    let mut retried = false;
-    loop {
-        let request = call_method(&original, "clone", &[])?;
-        let headers = Reflect::get(&request, &"headers".into())?;
-        match &token {
-            Some(token) => call_method(
-                &headers,
-                "set",
-                &[&"Authorization".into(), &format!("Bearer {token}").into()],
-            )?,
-            None => call_method(&headers, "delete", &[&"Authorization".into()])?,
-        };
-        let response = JsFuture::from(Promise::from(fetch.call1(&global, &request)?)).await?;
-        let status = Reflect::get(&response, &"status".into())?.as_f64();
-        if status == Some(401.0) && token.is_some() && !retried {
-            retried = true;
-            if Rc::clone(&inner).refresh().await.is_ok() {
-                token = inner.access_token();
-                if token.is_some() {
-                    continue;
-                }
-            }
-        }
-        return Ok(response);
-    }
-}
-
-/// A method's input object, read before the call is made; its failure rejects the call the
-/// same way every method does (status 0, `shape` saying what was expected).
-fn read_input<T: serde::de::DeserializeOwned + Default>(
-    input: JsValue,
-    shape: &'static str,
-) -> Result<T, Failure> {
-    from_js(input, "input").map_err(|_| Failure::new(0, shape))
 }
 
 /// `location.origin` of the page or worker, if there is one.

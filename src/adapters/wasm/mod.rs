@@ -105,7 +105,7 @@ enum JwtAlgorithm {
     Es256,
 }
 
-#[wasm_bindgen(module = "/src/adapters/wasm/webcrypto.js")]
+#[wasm_bindgen(module = "/src/adapters/webcrypto.js")]
 extern "C" {
     /// Resolves to the claims if WebCrypto verifies `signature`, else rejects with
     /// `bad_signature`; `claims` is the claims' JSON text, or the TokenError to reject with
@@ -301,7 +301,7 @@ impl JwtVerifier {
 
     /// `verify` for every algorithm of the allow-list: resolves to the verified claims or
     /// rejects with a `TokenError`. RS256, PS256 and ES256 signatures are checked with
-    /// WebCrypto (the key imported once per verifier and key).
+    /// WebCrypto (each key imported once and kept).
     #[wasm_bindgen(js_name = verifyAsync, unchecked_return_type = "Promise<JwtClaims>")]
     pub fn verify_async(&self, token: &str) -> Promise {
         match self.outcome(token) {

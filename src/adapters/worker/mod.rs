@@ -14,14 +14,13 @@ pub use atomic::{DurableAtomic, ATOMIC_BINDING};
 pub use object::AtomicObject;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::thread::LocalKey;
 
 use chrono::{DateTime, Utc};
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast as _, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use worker::{kv, Env, Headers};
 
 use crate::api::App;
@@ -132,104 +131,30 @@ impl Provider for FetchProvider {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, PortError> {
-        let subtle = subtle()?;
-        let (import, verify) = webcrypto_params(alg)?;
-        let key = imported_key(&subtle, alg, jwk, &import).await?;
-        let args = Array::of4(
-            &verify,
-            &key,
-            &Uint8Array::from(signature),
-            &Uint8Array::from(message),
-        );
-        // A signature WebCrypto cannot even read (a wrong length) is a bad one, not an error.
-        let valid = subtle_call(&subtle, "verify", &args)?.await;
-        Ok(valid.is_ok_and(|valid| valid.as_bool() == Some(true)))
+        // Copies, not views of wasm memory, which may grow while the key is imported.
+        let (message, signature) = (Uint8Array::from(message), Uint8Array::from(signature));
+        let valid = webcrypto_verifies(alg.name(), jwk, message, signature)
+            .await
+            .map_err(js_error("WebCrypto"))?;
+        Ok(valid.as_bool() == Some(true))
     }
 }
 
-/// `crypto.subtle`.
-fn subtle() -> Result<JsValue, PortError> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(js_error("crypto"))?;
-    Reflect::get(&crypto, &"subtle".into()).map_err(js_error("crypto.subtle"))
+// The package's WebCrypto module, shared: its algorithm parameters, and its cache of imported
+// keys (a provider's access token, the OAuth2 scheme, is checked on every request, and
+// importing costs about as much as verifying).
+#[wasm_bindgen(module = "/src/adapters/webcrypto.js")]
+extern "C" {
+    /// Whether `signature` over `message` verifies with the public `jwk` (JSON text) under
+    /// `alg`; rejects when WebCrypto cannot import the key.
+    #[wasm_bindgen(js_name = verifies, catch)]
+    async fn webcrypto_verifies(
+        alg: &str,
+        jwk: &str,
+        message: Uint8Array,
+        signature: Uint8Array,
+    ) -> Result<JsValue, JsValue>;
 }
-
-/// `subtle[name](...args)`, awaitable.
-fn subtle_call(subtle: &JsValue, name: &str, args: &Array) -> Result<JsFuture, PortError> {
-    let method: js_sys::Function = Reflect::get(subtle, &name.into())
-        .map_err(js_error(name))?
-        .dyn_into()
-        .map_err(js_error(name))?;
-    let promise: js_sys::Promise = method
-        .apply(subtle, args)
-        .map_err(js_error(name))?
-        .dyn_into()
-        .map_err(js_error(name))?;
-    Ok(JsFuture::from(promise))
-}
-
-/// WebCrypto's `importKey` and `verify` parameters for `alg`.
-fn webcrypto_params(alg: Alg) -> Result<(JsValue, JsValue), PortError> {
-    Ok(match alg {
-        Alg::Rs256 => (
-            object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
-            object(&[("name", "RSASSA-PKCS1-v1_5")]),
-        ),
-        Alg::Ps256 => {
-            let verify = object(&[("name", "RSA-PSS")]);
-            // Setting a property on a fresh object cannot fail.
-            let _ = Reflect::set(&verify, &"saltLength".into(), &32.into());
-            (object(&[("name", "RSA-PSS"), ("hash", "SHA-256")]), verify)
-        }
-        Alg::Es256 => (
-            object(&[("name", "ECDSA"), ("namedCurve", "P-256")]),
-            object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
-        ),
-        Alg::EdDsa | Alg::Hs256 => return Err(PortError("verified in Rust, not here".into())),
-    })
-}
-
-/// A plain object of string properties.
-fn object(pairs: &[(&str, &str)]) -> JsValue {
-    let object = Object::new();
-    for (key, value) in pairs {
-        // Setting a property on a fresh object cannot fail.
-        let _ = Reflect::set(&object, &(*key).into(), &(*value).into());
-    }
-    object.into()
-}
-
-/// The `CryptoKey` of a public `jwk` for `alg`, imported once per isolate: a provider's access
-/// token (the OAuth2 scheme) is checked on every request, and importing costs about as much
-/// as verifying.
-async fn imported_key(
-    subtle: &JsValue,
-    alg: Alg,
-    jwk: &str,
-    import: &JsValue,
-) -> Result<JsValue, PortError> {
-    let id = format!("{} {jwk}", alg.name());
-    if let Some(key) = IMPORTED_KEYS.with(|keys| keys.borrow().get(&id).cloned()) {
-        return Ok(key);
-    }
-    let jwk = js_sys::JSON::parse(jwk).map_err(js_error("JWK"))?;
-    let usages = Array::of1(&"verify".into());
-    let args = Array::of5(&"jwk".into(), &jwk, import, &false.into(), &usages);
-    let key = subtle_call(subtle, "importKey", &args)?
-        .await
-        .map_err(js_error("importKey"))?;
-    IMPORTED_KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        // The provider publishes a few keys: a full map means it churns them; start over.
-        if keys.len() >= MAX_IMPORTED_KEYS {
-            keys.clear();
-        }
-        keys.insert(id, key.clone());
-    });
-    Ok(key)
-}
-
-/// How many imported keys an isolate keeps.
-const MAX_IMPORTED_KEYS: usize = 32;
 
 thread_local! {
     // Vars and secrets are fixed for an isolate's life: parse them once.
@@ -240,8 +165,6 @@ thread_local! {
     static MEMO: Rc<Memo> = Rc::new(Memo::default());
     // The records every authenticated request reads, remembered for RECORD_CACHE_SECS.
     static RECORDS: RefCell<Option<Rc<RecordCache>>> = const { RefCell::new(None) };
-    // WebCrypto keys imported from JWKs, by algorithm and JWK text (see imported_key).
-    static IMPORTED_KEYS: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
 }
 
 /// The configuration from the Worker's vars and secrets.

@@ -9,16 +9,8 @@ cd "$(dirname "$0")/.."
 start_wrangler "${SMOKE_PORT:-8799}"
 . tests/lib/check.sh
 
-email="smoke-$RANDOM$RANDOM@example.com"
-status=$(curl -sS -o "$state/register.json" -w '%{http_code}' -X POST "$base/api/v1/auth/register" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "register answers 201" 201 "$status"
-
-status=$(curl -sS -o "$state/login.json" -w '%{http_code}' -X POST "$base/api/v1/auth/login" \
-  -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"correct horse\"}")
-check "login answers 200" 200 "$status"
+sign_up_and_in "$base" smoke # register 201, login 200 ($state/login.json), /me
 check "login token_type" bearer "$(json "['token_type']" <"$state/login.json")"
-token=$(json "['access_token']" <"$state/login.json")
 
 # The seed's command as written, with a real token and this host.
 curl -X GET "$base/api/v1/auth/private-key?args=null&kwargs=null" \

@@ -5,15 +5,16 @@
 //! `kid`, then `typ`, `exp`, `nbf`, `iss` and `aud`.
 
 mod keys;
+mod keyset;
 mod untrusted;
 mod verify;
 
 pub use crate::error::TokenError;
 pub use keys::{jwks, SigningKey};
+pub use keyset::{Alg, KeySet, VerifyingKey, MIN_HS256_KEY_BYTES, MIN_RSA_MODULUS_BYTES};
 pub use untrusted::{strict_json, RegisteredClaims, UntrustedJwt};
 pub use verify::{
-    check_claims, verify, verify_or_defer, Alg, Deferred, KeySet, Outcome, Rules, Verified,
-    VerifyingKey, MAX_LEEWAY_SECS, MIN_HS256_KEY_BYTES, MIN_RSA_MODULUS_BYTES,
+    check_claims, verify, verify_or_defer, Deferred, Outcome, Rules, Verified, MAX_LEEWAY_SECS,
 };
 
 use crate::store::{SessionId, UserId};

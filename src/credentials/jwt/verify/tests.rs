@@ -1,4 +1,5 @@
 use super::*;
+use crate::jwt::VerifyingKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::TimeDelta;

@@ -7,11 +7,13 @@ set -eu
 cd "$(dirname "$0")/.."
 export PATH="$(pwd)/node_modules/.bin:$PATH" # binaryen's wasm-opt; Debian's breaks the output
 rm -rf pkg/web/snippets pkg/node/snippets pkg/verify/snippets # named by a hash that changes
-for target in web nodejs; do
-  out=pkg/$([ "$target" = nodejs ] && echo node || echo web)
-  wasm-pack --log-level warn build --release --no-pack --target "$target" --out-dir "$out" -- --features wasm
-  rm -f "$out/.gitignore"
-done
+# Browsers download the package, servers do not: the web build leaves out the default feature
+# `fast` (as pkg/verify does, below), the Node build keeps it.
+wasm-pack --log-level warn build --release --no-pack --target web --out-dir pkg/web -- \
+  --no-default-features --features wasm
+wasm-pack --log-level warn build --release --no-pack --target nodejs --out-dir pkg/node -- \
+  --features wasm,fast
+rm -f pkg/web/.gitignore pkg/node/.gitignore
 # Its own wasm: a build with feature `wasm` would link the client whether or not it is called.
 # Built for size where it costs little speed (measured with bench/pkg.mjs): without the default
 # feature `fast`, verifying computes the basepoint's few multiples per call instead of shipping

@@ -1,6 +1,7 @@
 //! Test vectors as data: `tests/vectors/rfc8725.json` (also run by the package's wasm tests in
-//! tests/wasm/cases.rs) through `jwt::verify`, and, natively, Wycheproof's Ed25519 and
-//! HMAC-SHA256 vectors through the primitives that verifier uses.
+//! tests/wasm/cases.rs) through `jwt::verify`. Wycheproof's Ed25519 and HMAC-SHA256 vectors run
+//! as unit tests of the signature check itself (src/credentials/jwt/keyset.rs) and of HMAC
+//! (src/util/hmac_sha256.rs).
 
 use chrono::DateTime;
 use edge_auth::jwt::{self, Alg, KeySet, Rules};
@@ -86,100 +87,5 @@ fn rfc8725_vectors_reach_every_refusal_verify_can_give() {
         "invalid_jwks",
     ] {
         assert!(expected.contains(code), "no vector expects {code}");
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod wycheproof_vectors {
-    //! The primitives exactly as `jwt::verify` calls them: jwt-compact's algorithm, its
-    //! signature length check and `try_from_slice`, then `verify_signature` (for Ed25519 that is
-    //! ed25519-dalek's `VerifyingKey::verify`, not `verify_strict`).
-
-    use jwt_compact::alg::{Ed25519, Hs256, Hs256Key};
-    use jwt_compact::{Algorithm, AlgorithmSignature};
-    use wycheproof::TestResult;
-
-    fn verifies<A: Algorithm>(alg: A, key: &A::VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
-        if A::Signature::LENGTH.is_some_and(|len| len.get() != sig.len()) {
-            return false;
-        }
-        A::Signature::try_from_slice(sig).is_ok_and(|sig| alg.verify_signature(&sig, key, msg))
-    }
-
-    #[test]
-    fn wycheproof_ed25519_valid_verify_and_invalid_do_not() {
-        let set = wycheproof::eddsa::TestSet::load(wycheproof::eddsa::TestName::Ed25519)
-            .expect("the crate ships ed25519_test.json");
-        let mut failures = Vec::new();
-        let (mut valid, mut invalid, mut acceptable) = (0, 0, 0);
-        for group in &set.test_groups {
-            // A public key we cannot decode is refused when the JWK Set is read.
-            let public = <[u8; 32]>::try_from(&group.key.pk[..])
-                .ok()
-                .and_then(|pk| ed25519_dalek::VerifyingKey::from_bytes(&pk).ok());
-            for test in &group.tests {
-                let accepted = public
-                    .as_ref()
-                    .is_some_and(|public| verifies(Ed25519, public, &test.msg, &test.sig));
-                match test.result {
-                    TestResult::Valid => valid += 1,
-                    TestResult::Invalid => invalid += 1,
-                    // None today; if one appears, it is listed below rather than judged.
-                    TestResult::Acceptable => {
-                        acceptable += 1;
-                        continue;
-                    }
-                }
-                if accepted != (test.result == TestResult::Valid) {
-                    failures.push(format!(
-                        "tc {} ({}): {}",
-                        test.tc_id, test.comment, accepted
-                    ));
-                }
-            }
-        }
-        assert!(valid > 0 && invalid > 0, "{valid} valid, {invalid} invalid");
-        assert_eq!(acceptable, 0, "acceptable Ed25519 cases need a decision");
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
-    }
-
-    #[test]
-    fn wycheproof_hmac_sha256_valid_verify_and_invalid_do_not() {
-        let set = wycheproof::mac::TestSet::load(wycheproof::mac::TestName::HmacSha256)
-            .expect("the crate ships hmac_sha256_test.json");
-        let mut failures = Vec::new();
-        let (mut full, mut truncated) = (0, 0);
-        for group in &set.test_groups {
-            for test in &group.tests {
-                let accepted = verifies(Hs256, &Hs256Key::new(&test.key[..]), &test.msg, &test.tag);
-                // JWS HS256 always carries the full 256-bit tag (RFC 7518 §3.2): a truncated tag
-                // is refused even where Wycheproof calls it a valid truncated HMAC.
-                let expected = if group.tag_size == 256 {
-                    full += 1;
-                    test.result == TestResult::Valid
-                } else {
-                    truncated += 1;
-                    false
-                };
-                if accepted != expected {
-                    failures.push(format!(
-                        "tc {} ({}, key {} bits, tag {} bits): {accepted}",
-                        test.tc_id, test.comment, group.key_size, group.tag_size
-                    ));
-                }
-                // Keys below 32 bytes never get this far: the key set refuses them.
-                assert_eq!(
-                    edge_auth::jwt::VerifyingKey::hs256(None, &test.key).is_some(),
-                    test.key.len() >= edge_auth::jwt::MIN_HS256_KEY_BYTES,
-                    "tc {}",
-                    test.tc_id
-                );
-            }
-        }
-        assert!(
-            full > 0 && truncated > 0,
-            "{full} full, {truncated} truncated"
-        );
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

@@ -6,12 +6,12 @@
 //! without a store read. Keys are stored only as a peppered HMAC-SHA256 ([`hash_secret`]) and
 //! found by their id.
 
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::ports::{PortError, Random};
 use crate::store::ApiKeyId;
 use crate::util::base62;
+use crate::util::hmac_sha256::HmacSha256;
 use crate::util::secret::Secret;
 
 /// Every API key starts with this.
@@ -95,10 +95,8 @@ fn checksum(body: &str) -> String {
 /// pepper, base64url. A leaked store alone cannot be used to check guesses.
 pub fn hash_secret(pepper: &Secret<Vec<u8>>, secret: &str) -> String {
     use base64::Engine as _;
-    // HMAC accepts keys of any length.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper.expose()).expect("any key length");
-    mac.update(secret.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    let tag = HmacSha256::new(pepper.expose()).tag(secret.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
 }
 
 /// Whether `secret` is the one whose [`hash_secret`] is `stored`, compared in constant time.

@@ -3,13 +3,11 @@
 //! [`KeySet`] a token's key is chosen from. Verification itself is `verify.rs`.
 
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey as PublicKey};
-use hmac::{Hmac, Mac as _};
 use serde_json::Value;
-use sha2::Sha256;
-use zeroize::Zeroizing;
 
 use super::TokenError;
 use crate::util::base64url;
+use crate::util::hmac_sha256::HmacSha256;
 
 /// The shortest HS256 secret we accept: the hash size (RFC 7518 §3.2).
 pub const MIN_HS256_KEY_BYTES: usize = 32;
@@ -69,10 +67,8 @@ pub const MIN_RSA_MODULUS_BYTES: usize = 256;
 #[derive(Clone)]
 pub(super) enum Material {
     Ed25519(PublicKey),
-    /// The secret itself, wiped on drop (as `jwt-compact`'s `Hs256Key` was); a keyed HMAC
-    /// state would save two SHA-256 blocks a verification but is as good as the key and
-    /// `hmac` does not wipe it.
-    Hs256(Zeroizing<Vec<u8>>),
+    /// The secret, as HMAC's keyed state (wiped on drop).
+    Hs256(HmacSha256),
     /// A public `RSA` or `EC` (P-256) key whose signatures the platform checks: its JWK text
     /// with the members WebCrypto imports, the algorithms it may verify.
     Platform {
@@ -111,7 +107,7 @@ impl VerifyingKey {
     pub fn hs256(kid: Option<String>, secret: &[u8]) -> Option<Self> {
         (secret.len() >= MIN_HS256_KEY_BYTES).then(|| Self {
             kid,
-            material: Material::Hs256(Zeroizing::new(secret.to_vec())),
+            material: Material::Hs256(HmacSha256::new(secret)),
         })
     }
 
@@ -211,13 +207,7 @@ impl VerifyingKey {
         match &self.material {
             Material::Ed25519(public) => Signature::from_slice(signature)
                 .is_ok_and(|signature| public.verify(message, &signature).is_ok()),
-            // HMAC takes a key of any length: `new_from_slice` cannot fail.
-            Material::Hs256(secret) => {
-                Hmac::<Sha256>::new_from_slice(secret).is_ok_and(|mut mac| {
-                    mac.update(message);
-                    mac.verify_slice(signature).is_ok()
-                })
-            }
+            Material::Hs256(key) => key.verifies(message, signature),
             Material::Platform { .. } => false,
         }
     }
@@ -265,5 +255,86 @@ impl KeySet {
             },
         };
         found.ok_or(TokenError::UnknownKey)
+    }
+}
+
+/// Wycheproof's Ed25519 and HMAC-SHA256 vectors through [`VerifyingKey::verifies`], the check
+/// `jwt::verify` makes.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod wycheproof_vectors {
+    use super::{VerifyingKey, MIN_HS256_KEY_BYTES};
+    use wycheproof::TestResult;
+
+    #[test]
+    fn ed25519_valid_verify_and_invalid_do_not() {
+        let set = wycheproof::eddsa::TestSet::load(wycheproof::eddsa::TestName::Ed25519)
+            .expect("the crate ships ed25519_test.json");
+        let mut failures = Vec::new();
+        let (mut valid, mut invalid, mut acceptable) = (0, 0, 0);
+        for group in &set.test_groups {
+            // A public key we cannot decode is refused when the JWK Set is read.
+            let key = <[u8; 32]>::try_from(&group.key.pk[..])
+                .ok()
+                .and_then(|pk| ed25519_dalek::VerifyingKey::from_bytes(&pk).ok())
+                .map(|public| VerifyingKey::ed25519(None, public));
+            for test in &group.tests {
+                let accepted = key
+                    .as_ref()
+                    .is_some_and(|key| key.verifies(&test.msg, &test.sig));
+                match test.result {
+                    TestResult::Valid => valid += 1,
+                    TestResult::Invalid => invalid += 1,
+                    // None today; if one appears, it is listed below rather than judged.
+                    TestResult::Acceptable => {
+                        acceptable += 1;
+                        continue;
+                    }
+                }
+                if accepted != (test.result == TestResult::Valid) {
+                    failures.push(format!("tc {} ({}): {accepted}", test.tc_id, test.comment));
+                }
+            }
+        }
+        assert!(valid > 0 && invalid > 0, "{valid} valid, {invalid} invalid");
+        assert_eq!(acceptable, 0, "acceptable Ed25519 cases need a decision");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn hmac_sha256_valid_verify_and_invalid_do_not() {
+        let set = wycheproof::mac::TestSet::load(wycheproof::mac::TestName::HmacSha256)
+            .expect("the crate ships hmac_sha256_test.json");
+        let mut failures = Vec::new();
+        let (mut full, mut truncated) = (0, 0);
+        for group in &set.test_groups {
+            for test in &group.tests {
+                // Keys below 32 bytes never get this far: the key set refuses them.
+                let Some(key) = VerifyingKey::hs256(None, &test.key) else {
+                    assert!(test.key.len() < MIN_HS256_KEY_BYTES, "tc {}", test.tc_id);
+                    continue;
+                };
+                let accepted = key.verifies(&test.msg, &test.tag);
+                // JWS HS256 always carries the full 256-bit tag (RFC 7518 §3.2): a truncated tag
+                // is refused even where Wycheproof calls it a valid truncated HMAC.
+                let expected = if group.tag_size == 256 {
+                    full += 1;
+                    test.result == TestResult::Valid
+                } else {
+                    truncated += 1;
+                    false
+                };
+                if accepted != expected {
+                    failures.push(format!(
+                        "tc {} ({}, key {} bits, tag {} bits): {accepted}",
+                        test.tc_id, test.comment, group.key_size, group.tag_size
+                    ));
+                }
+            }
+        }
+        assert!(
+            full > 0 && truncated > 0,
+            "{full} full, {truncated} truncated"
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

@@ -19,10 +19,18 @@
 // turn (floor, jwt, sk, floor, ...; the order rotating) so that drift in the machine's load
 // weighs on the floor and the cases alike: the auth costs are a few per cent of the floor, and
 // one batch per case let a drift between batches turn the `sk-` figure negative. The order of
-// servers rotates from round to round too. Per round and server, a case's CPU per request minus
-// the same round's floor is one auth-cost sample; the figure is the median over rounds. Ratio = our auth cost / the baseline's (lower is better). Wall-time medians per
-// request are printed for information only. Every reply must be 200; any failure or a
-// non-positive figure exits non-zero without the JSON line. The last line is one JSON object.
+// servers rotates from round to round too. Each chunk of a case is paired with the floor's
+// chunk of the same turn (run just before or after it): its CPU per request minus the floor's
+// is one auth-cost sample, and the figure is the median of all of them (ROUNDS x REQUESTS /
+// CHUNK samples per case). Ratio = our auth cost / the baseline's (lower is better).
+// An auth cost can be smaller than the noise: ours for an `sk-` key (an HMAC and a record read
+// from the isolate's memory) is a few dozen µs against a floor of ~1.8 ms that moves by 5-10%
+// between chunks. Where a median is not above the resolution of the medians (1.58 IQR /
+// sqrt(n), the notch of a box plot), the figure printed is that resolution, as an upper
+// bound, and the JSON says so (`auth_cost_..._upper_bound: true`); the ratio is then an upper
+// bound too. The baseline's costs must be measurable. Wall-time medians per request are
+// printed for information only. Every reply must be 200; any failure exits non-zero without
+// the JSON line. The last line is one JSON object.
 import { cpuMethod, cpuNs, groupPids, median, sum } from "./cpu.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS || 7);
@@ -84,7 +92,7 @@ async function setUp(s) {
   s.workerd = procs.filter((p) => p.comm === "workerd").map((p) => p.pid);
   s.node = procs.filter((p) => p.comm === "node").map((p) => p.pid);
   if (!s.workerd.length) throw new Error(`${s.name}: no workerd process in process group ${s.pgid}`);
-  for (const c of Object.values(s.cases)) Object.assign(c, { cpu: [], node: [], wall: [] });
+  for (const c of Object.values(s.cases)) Object.assign(c, { cpu: [], node: [], wall: [], chunks: [] });
 }
 
 async function batch(s, c, n) {
@@ -108,6 +116,12 @@ async function batch(s, c, n) {
 }
 
 const r1 = (x) => Math.round(x * 10) / 10;
+/** The resolution of the median of `xs`: half the width of a box plot's notch, 1.58 IQR / sqrt(n). */
+function notch(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return (1.58 * (q(0.75) - q(0.25))) / Math.sqrt(s.length);
+}
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
 try {
@@ -125,6 +139,7 @@ try {
           const before = sample(s);
           const walls = await batch(s, s.cases[name], n);
           const after = sample(s);
+          s.cases[name].chunks.push((after.workerd - before.workerd) / 1e3 / n); // µs per request
           Object.assign(spent[name], {
             workerd: spent[name].workerd + after.workerd - before.workerd,
             node: spent[name].node + after.node - before.node,
@@ -150,12 +165,15 @@ const figures = {};
 const rows = [];
 for (const s of servers) {
   const cost = {};
+  const resolution = {};
   for (const name of ["floor", "jwt", "sk"]) {
     const c = s.cases[name];
-    // Auth cost: per round, this case minus the same round's floor; then the median.
-    const auth = name === "floor" ? null : median(c.cpu.map((x, i) => x - s.cases.floor.cpu[i]));
+    // Auth cost: each chunk minus the floor's chunk of the same turn; then the median.
+    const samples = name === "floor" ? null : c.chunks.map((x, i) => x - s.cases.floor.chunks[i]);
+    const auth = name === "floor" ? null : median(samples);
     const wallAuth = name === "floor" ? null : median(c.wall) - median(s.cases.floor.wall);
     cost[name] = auth;
+    if (samples) resolution[name] = notch(samples);
     rows.push({
       server: s.name,
       case: name === "floor" ? "floor: GET /.well-known/jwks.json" : `GET /private-key, ${name === "jwt" ? "JWT" : "sk- key"}`,
@@ -170,9 +188,13 @@ for (const s of servers) {
     if (median(c.cpu) <= 0) fail(`${s.name} ${name}: non-positive CPU time ${median(c.cpu)}`);
   }
   for (const name of ["jwt", "sk"]) {
-    if (!(cost[name] > 0)) {
+    if (!(cost[name] > resolution[name])) {
       const per = (c) => s.cases[c].cpu.map(r1).join(", ");
-      fail(`${s.name} ${name}: auth cost ${cost[name]} µs is not positive; too few requests or too noisy (CPU µs per request by round: floor ${per("floor")}; ${name} ${per(name)})`);
+      const why = `auth cost ${r1(cost[name])} µs is within the resolution of ${r1(resolution[name])} µs (CPU µs per request by round: floor ${per("floor")}; ${name} ${per(name)})`;
+      if (s.name === "baseline") fail(`${s.name} ${name}: ${why}; the baseline's cost must be measurable`);
+      console.log(`${s.name} ${name}: ${why}: the resolution is printed as an upper bound`);
+      cost[name] = resolution[name];
+      figures[`auth_cost_${name}_${s.name}_upper_bound`] = true;
     }
     figures[`auth_cost_cpu_us_${name}_${s.name}`] = r1(cost[name]);
   }
@@ -182,14 +204,18 @@ for (const s of servers) {
 const base = servers.find((s) => s.name === "baseline");
 for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
   const ours = servers.find((s) => s.name === name);
-  for (const c of ["jwt", "sk"]) figures[`auth_cost_ratio_${c}${suffix}`] = Math.round((ours.cost[c] / base.cost[c]) * 100) / 100;
+  for (const c of ["jwt", "sk"]) {
+    figures[`auth_cost_ratio_${c}${suffix}`] = Math.round((ours.cost[c] / base.cost[c]) * 100) / 100;
+    if (figures[`auth_cost_${c}_${name}_upper_bound`]) figures[`auth_cost_ratio_${c}${suffix}_upper_bound`] = true;
+  }
 }
 console.log(
   `==> auth cost above the floor, ours against the baseline (hono + jose + KV): workerd CPU time ` +
     `(${cpuMethod()}), ${ROUNDS} rounds of ${REQUESTS} requests per case in interleaved ` +
-    `chunks of ${CHUNK}, ${CONCURRENCY} in flight; medians over rounds`,
+    `chunks of ${CHUNK}, ${CONCURRENCY} in flight; auth cost: median over chunks, each less its floor chunk`,
 );
 console.table(rows);
+const bound = (key) => (figures[`auth_cost_ratio_${key}_upper_bound`] ? "≤ " : "");
 // What each figure buys: when a logout or key revocation made elsewhere is seen.
 const semantics = {
   edge: "revocation seen at once by the isolate that made it, by other isolates within RECORD_CACHE_SECS (10 s), at other locations within KV's ~60 s more",
@@ -197,7 +223,7 @@ const semantics = {
 };
 for (const [name, suffix] of [["edge", ""], ["strict", "_strict"]]) {
   console.log(
-    `ours (${name}) / baseline auth cost: JWT ${figures[`auth_cost_ratio_jwt${suffix}`]}, sk- key ${figures[`auth_cost_ratio_sk${suffix}`]} (goal ≤ 0.5); ${semantics[name]}`,
+    `ours (${name}) / baseline auth cost: JWT ${bound(`jwt${suffix}`)}${figures[`auth_cost_ratio_jwt${suffix}`]}, sk- key ${bound(`sk${suffix}`)}${figures[`auth_cost_ratio_sk${suffix}`]} (goal ≤ 0.5); ${semantics[name]}`,
   );
 }
 console.log("baseline: access tokens are stateless (a logout ends the refresh family; an access token lives until it expires, up to 15 min)");

@@ -18,17 +18,16 @@
 // printed for information (it waits for shared cores). Any failure, or a non-positive cold
 // start, exits non-zero without the JSON line. The last line is one JSON object.
 //
-// Ours starts from a copy of its wrangler.toml without [build] (`make bench` has built it) and
-// without [assets]. With [assets], wrangler dev also starts its own asset router and asset
-// server Workers for the demo site, which cost about 25 ms of CPU here, more than our whole
-// script: they are not part of our Worker's cold start, and on Cloudflare the platform serves
-// the assets. (Measured with them: 68 ms above the null Worker; without them: 37 to 44 ms.)
+// Ours starts as bench/script-only.mjs makes it: without the demo site's [assets], whose
+// Workers wrangler dev would start too (measured with them: 68 ms above the null Worker;
+// without them: 37 to 44 ms).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { cpuMethod, cpuNs, groupPids, median, sum } from "./cpu.mjs";
+import { scriptOnly } from "./script-only.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const [oursDir, baselineDir] = process.argv.slice(2);
@@ -50,32 +49,6 @@ fs.writeFileSync(
   path.join(nullDir, "index.js"),
   'export default { fetch: () => Response.json({ keys: [] }) };\n',
 );
-
-// A folder with OURS_DIR's wrangler.toml minus its [build] and [assets] tables (a table runs
-// from its header line to the next one), `main` made absolute, and its .dev.vars (local
-// secrets; removed with the temporary folder on exit).
-function scriptOnly(dir) {
-  const toml = fs.readFileSync(path.join(dir, "wrangler.toml"), "utf8");
-  let drop = false;
-  const kept = toml.split("\n").filter((line) => {
-    const header = /^\s*\[+\s*([\w.]+)\s*\]+/.exec(line);
-    if (header) drop = header[1] === "build" || header[1] === "assets";
-    return !drop;
-  });
-  const mainLine = /^main\s*=\s*"([^"]+)"\s*$/m;
-  const text = kept.join("\n");
-  const main = mainLine.exec(text);
-  if (!main) fail(`${dir}/wrangler.toml: no main = "..." line`);
-  const script = path.resolve(dir, main[1]);
-  if (!fs.existsSync(script)) fail(`${script} is missing: build the Worker first (make build)`);
-  if (/^\s*\[+\s*(build|assets)\s*\]/m.test(text)) fail("could not drop [build] and [assets]");
-  const out = path.join(temp, "ours");
-  fs.mkdirSync(out);
-  fs.writeFileSync(path.join(out, "wrangler.toml"), text.replace(mainLine, `main = ${JSON.stringify(script)}`));
-  const vars = path.join(dir, ".dev.vars");
-  if (fs.existsSync(vars)) fs.copyFileSync(vars, path.join(out, ".dev.vars"));
-  return out;
-}
 
 let live = null; // the process group running now, stopped on any exit
 process.on("exit", () => {
@@ -147,7 +120,13 @@ async function coldStart(name, dir, round) {
   return { cpuMs, readyMs: tReady - t0, firstMs: tReply - tReady };
 }
 
-const kinds = { ours: scriptOnly(oursDir), baseline: baselineDir, null: nullDir };
+let oursScript;
+try {
+  oursScript = scriptOnly(oursDir, path.join(temp, "ours"));
+} catch (e) {
+  fail(e.message);
+}
+const kinds = { ours: oursScript, baseline: baselineDir, null: nullDir };
 const runs = { ours: [], baseline: [], null: [] };
 try {
   for (let round = 0; round < ROUNDS; round++) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -29,6 +29,10 @@ const VERIFIER: &str = "app-verifier-0123456789-0123456789-0123456789";
 struct ScriptedProvider {
     /// The claims of the next ID token (the nonce is filled in from the authorize request).
     id_claims: RefCell<Value>,
+    /// How many times the JWKS was fetched.
+    jwks_fetches: Cell<u32>,
+    /// The JWK text of each signature check.
+    checked_with: RefCell<Vec<String>>,
 }
 
 fn jwt(header: Value, claims: &Value, signature: &[u8]) -> String {
@@ -52,6 +56,7 @@ impl Provider for ScriptedProvider {
                 "jwks_uri": format!("{base}/jwks"),
             }),
             Some("/jwks") => {
+                self.jwks_fetches.set(self.jwks_fetches.get() + 1);
                 // A 2048-bit modulus (shorter RSA keys are not used); its value does not matter,
                 // as this provider's verify_signature only looks at the signature.
                 json!({"keys": [{"kty": "RSA", "kid": "k1", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": "AQAB"}]})
@@ -68,10 +73,11 @@ impl Provider for ScriptedProvider {
     async fn verify_signature(
         &self,
         _: Alg,
-        _: &str,
+        jwk: &str,
         _: &[u8],
         signature: &[u8],
     ) -> Result<bool, PortError> {
+        self.checked_with.borrow_mut().push(jwk.to_owned());
         Ok(signature == b"valid")
     }
 }
@@ -512,6 +518,26 @@ fn provider_access_tokens_need_rfc_9068_typ_unless_configured_otherwise() {
             assert_eq!(status == 200, plain_ok, "{setting:?} {typ:?}: {status}");
         }
     }
+}
+
+#[test]
+fn provider_tokens_are_checked_with_the_jwk_that_makes_the_key_from_one_jwks_fetch() {
+    let flow = flow();
+    flow.signed_in_user(&flow.sign_in(flow.claims("s-at", "at@example.com", true), ""));
+    let fetches = flow.app.provider.jwks_fetches.get();
+    flow.app.provider.checked_with.borrow_mut().clear();
+    for _ in 0..3 {
+        let token = provider_access_token(&flow, "s-at", Some("at+jwt"));
+        let me = flow.send(Request::new("GET", &format!("{BASE}/me")).with_bearer(&token));
+        assert_eq!(me.status, 200);
+    }
+    // The JWKS read at sign-in serves every later token.
+    assert_eq!(flow.app.provider.jwks_fetches.get(), fetches);
+    // WebCrypto is given the members that make the key, as the package's verifier gives it,
+    // not the provider's JWK with its kid, use or key_ops.
+    let n = URL_SAFE_NO_PAD.encode([0xab; 256]);
+    let expected = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB"}}"#);
+    assert_eq!(*flow.app.provider.checked_with.borrow(), vec![expected; 3]);
 }
 
 #[test]

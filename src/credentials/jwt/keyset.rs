@@ -120,6 +120,20 @@ impl VerifyingKey {
         }
     }
 
+    /// The key's `kid`, if its JWK had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The JWK text WebCrypto imports (only the members that make the key), for a key whose
+    /// signatures the platform checks (RSA, P-256); `None` for Ed25519 and HS256 keys.
+    pub fn platform_jwk(&self) -> Option<&str> {
+        match &self.material {
+            Material::Platform { jwk, .. } => Some(jwk),
+            _ => None,
+        }
+    }
+
     /// Whether this key verifies `alg`.
     pub fn fits(&self, alg: Alg) -> bool {
         self.algs().contains(&alg)

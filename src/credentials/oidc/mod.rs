@@ -20,11 +20,12 @@ mod encoding;
 mod port;
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::credentials::jwt::{self, Rules, TokenError};
+use crate::credentials::jwt::{self, Rules, TokenError, VerifyingKey};
 use crate::error::AuthError;
 use crate::ports::PortError;
 use crate::store::{StoreError, UnixTime};
@@ -40,7 +41,7 @@ pub use config::OidcConfig;
 pub use encoding::{
     client_basic_auth, encode_pairs, identity_id, identity_key, pkce_challenge, url_encode,
 };
-use port::{fits, provider_alg};
+use port::provider_alg;
 pub use port::{NoProvider, Outbound, Provider};
 
 /// The parts of the discovery document we use.
@@ -66,7 +67,7 @@ struct Cached<T> {
 #[derive(Debug, Default)]
 pub struct ProviderCache {
     metadata: RefCell<Option<Cached<ProviderMetadata>>>,
-    jwks: RefCell<Option<Cached<Value>>>,
+    jwks: RefCell<Option<Cached<Rc<ProviderKeys>>>>,
     /// When the JWKS was last fetched because of an unknown kid.
     last_refetch: RefCell<Option<i64>>,
 }
@@ -124,17 +125,52 @@ fn upstream(what: &str) -> impl Fn(PortError) -> ProviderError + '_ {
     move |err| ProviderError::Upstream(format!("identity provider {what}: {}", err.0))
 }
 
-/// The one key of `jwks` that fits `alg` (and `kid`, if the token names one); `None` when
-/// there is none or more than one.
-fn single_key<'j>(jwks: &'j Value, alg: jwt::Alg, kid: Option<&str>) -> Option<&'j Value> {
-    let mut candidates = jwks["keys"]
-        .as_array()?
-        .iter()
-        .filter(|k| fits(alg, k))
-        .filter(|k| kid.is_none() || k["kid"].as_str() == kid);
-    match (candidates.next(), candidates.next()) {
-        (Some(only), None) => Some(only),
-        _ => None,
+/// A provider's JWKS, read once when fetched (not at every token it checks): its keys that we
+/// can use, and every `kid` it names.
+#[derive(Debug)]
+struct ProviderKeys {
+    keys: Vec<VerifyingKey>,
+    kids: Vec<String>,
+}
+
+impl ProviderKeys {
+    /// The keys of `jwks`, read by the one JWK reader ([`VerifyingKey::from_jwk`]); a JWK it
+    /// refuses (malformed, a weak RSA key, another use) is left out, the others still serve.
+    fn read(jwks: &Value) -> Self {
+        let jwks = jwks["keys"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Self {
+            keys: jwks
+                .iter()
+                .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok().flatten())
+                .collect(),
+            kids: jwks
+                .iter()
+                .filter_map(|jwk| jwk["kid"].as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
+
+    /// Whether the JWKS names `kid` (any key, when the token names none): if not, the provider
+    /// may have rotated its keys, and a refetch is worth it.
+    fn names(&self, kid: Option<&str>) -> bool {
+        kid.is_none_or(|kid| self.kids.iter().any(|k| k == kid))
+    }
+
+    /// The one key that fits `alg` (and `kid`, if the token names one); `None` when there is
+    /// none or more than one.
+    fn single(&self, alg: jwt::Alg, kid: Option<&str>) -> Option<&VerifyingKey> {
+        let mut candidates = self
+            .keys
+            .iter()
+            .filter(|key| key.fits(alg))
+            .filter(|key| kid.is_none() || key.kid() == kid);
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
     }
 }
 
@@ -266,36 +302,32 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
         Ok(value)
     }
 
-    /// The provider's JWKS holding `kid` if it can be had: memory, then the store, then a
-    /// fetch. `None` when the kid is unknown and the JWKS was refetched moments ago (an
+    /// The provider's keys, from a JWKS naming `kid` if it can be had: memory, then the store,
+    /// then a fetch. `None` when the kid is unknown and the JWKS was refetched moments ago (an
     /// unknown kid refetches at most once per cooldown).
-    async fn jwks_for(&self, kid: Option<&str>) -> Result<Option<Value>, ProviderError> {
-        let has = |jwks: &Value| match kid {
-            None => true,
-            Some(kid) => jwks["keys"]
-                .as_array()
-                .is_some_and(|keys| keys.iter().any(|k| k["kid"].as_str() == Some(kid))),
-        };
-        let fresh = |c: &Cached<Value>| self.now() - c.fetched_at < CACHE_MAX_AGE_SECS;
+    async fn jwks_for(&self, kid: Option<&str>) -> Result<Option<Rc<ProviderKeys>>, ProviderError> {
         let in_memory = self
             .cache
             .jwks
             .borrow()
             .as_ref()
-            .filter(|c| fresh(c))
-            .map(|c| c.value.clone());
-        if let Some(jwks) = &in_memory {
-            if has(jwks) {
-                return Ok(Some(jwks.clone()));
+            .filter(|c| self.now() - c.fetched_at < CACHE_MAX_AGE_SECS)
+            .map(|c| Rc::clone(&c.value));
+        if let Some(keys) = &in_memory {
+            if keys.names(kid) {
+                return Ok(in_memory);
             }
         }
         const KEY: &str = "v1:oidc:jwks";
         if in_memory.is_none() {
             if let Some(cached) = self.cached::<Value>(KEY).await? {
-                let jwks = cached.value.clone();
-                *self.cache.jwks.borrow_mut() = Some(cached);
-                if has(&jwks) {
-                    return Ok(Some(jwks));
+                let keys = Rc::new(ProviderKeys::read(&cached.value));
+                *self.cache.jwks.borrow_mut() = Some(Cached {
+                    value: Rc::clone(&keys),
+                    fetched_at: cached.fetched_at,
+                });
+                if keys.names(kid) {
+                    return Ok(Some(keys));
                 }
             }
         }
@@ -318,13 +350,17 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
                 "identity provider JWKS: no keys".into(),
             ));
         }
+        let keys = Rc::new(ProviderKeys::read(&jwks));
         let cached = Cached {
-            value: jwks.clone(),
+            value: jwks,
             fetched_at: now,
         };
         self.remember(KEY, &cached).await?;
-        *self.cache.jwks.borrow_mut() = Some(cached);
-        Ok(Some(jwks))
+        *self.cache.jwks.borrow_mut() = Some(Cached {
+            value: Rc::clone(&keys),
+            fetched_at: now,
+        });
+        Ok(Some(keys))
     }
 
     /// Verifies a token signed by the provider. The outer error is ours or the provider's
@@ -344,20 +380,16 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             return Ok(Err(TokenError::UnsupportedAlgorithm));
         };
         let kid = jwt.key_id();
-        let Some(jwks) = self.jwks_for(kid).await? else {
+        let Some(keys) = self.jwks_for(kid).await? else {
             return Ok(Err(TokenError::UnknownKey));
         };
-        let Some(jwk) = single_key(&jwks, alg, kid) else {
+        // Provider algorithms are checked by the platform: their keys carry a JWK to import.
+        let Some(jwk) = keys.single(alg, kid).and_then(VerifyingKey::platform_jwk) else {
             return Ok(Err(TokenError::UnknownKey));
         };
         let valid = self
             .provider
-            .verify_signature(
-                alg,
-                &jwk.to_string(),
-                jwt.signing_input().as_bytes(),
-                jwt.signature(),
-            )
+            .verify_signature(alg, jwk, jwt.signing_input().as_bytes(), jwt.signature())
             .await
             .map_err(upstream("signature check"))?;
         if !valid {

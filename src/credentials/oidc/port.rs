@@ -2,9 +2,7 @@
 //! Worker: `fetch` and WebCrypto), and the provider's algorithms we accept.
 #![allow(async_fn_in_trait)]
 
-use serde_json::Value;
-
-use crate::credentials::jwt::{Alg, VerifyingKey};
+use crate::credentials::jwt::Alg;
 use crate::http::Response;
 use crate::ports::PortError;
 
@@ -26,12 +24,6 @@ pub struct Outbound {
 /// secret with us) nor `none`.
 pub(crate) fn provider_alg(name: &str) -> Option<Alg> {
     Alg::from_name(name).filter(|alg| !alg.is_native())
-}
-
-/// Whether `jwk` is a usable public key for `alg`: its type and curve, its own `alg` and `use`
-/// if given, an RSA modulus of 2048 bits or more (the one JWK reader, `VerifyingKey::from_jwk`).
-pub(crate) fn fits(alg: Alg, jwk: &Value) -> bool {
-    matches!(VerifyingKey::from_jwk(jwk), Ok(Some(key)) if key.fits(alg))
 }
 
 /// The port to the identity provider: HTTP, and checks of its signatures (WebCrypto, on the
@@ -73,8 +65,15 @@ impl Provider for NoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::jwt::VerifyingKey;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
+    use serde_json::Value;
+
+    /// Whether `jwk` is a usable public key for `alg`, as a provider's JWKS is read.
+    fn fits(alg: Alg, jwk: &Value) -> bool {
+        matches!(VerifyingKey::from_jwk(jwk), Ok(Some(key)) if key.fits(alg))
+    }
 
     #[test]
     fn algorithm_must_fit_the_key_type() {

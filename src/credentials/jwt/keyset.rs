@@ -260,15 +260,28 @@ impl KeySet {
     /// The key for a token's `alg` and `kid`: the one with that kid, or, for a token without
     /// a kid, the only key of that algorithm.
     pub(super) fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&VerifyingKey, TokenError> {
-        let mut candidates = self.0.iter().filter(|key| key.fits(alg));
         let found = match kid {
-            Some(kid) => candidates.find(|key| key.kid.as_deref() == Some(kid)),
-            None => match (candidates.next(), candidates.next()) {
-                (Some(only), None) => Some(only),
-                _ => None,
-            },
+            Some(kid) => self
+                .0
+                .iter()
+                .find(|key| key.fits(alg) && key.kid() == Some(kid)),
+            None => self.single(alg, None),
         };
         found.ok_or(TokenError::UnknownKey)
+    }
+
+    /// The one key that fits `alg` (and has `kid`, if given); `None` when there is none or more
+    /// than one.
+    pub fn single(&self, alg: Alg, kid: Option<&str>) -> Option<&VerifyingKey> {
+        let mut candidates = self
+            .0
+            .iter()
+            .filter(|key| key.fits(alg))
+            .filter(|key| kid.is_none() || key.kid() == kid);
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
     }
 }
 

@@ -25,7 +25,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::credentials::jwt::{self, Rules, TokenError, VerifyingKey};
+use crate::credentials::jwt::{self, KeySet, Rules, TokenError, VerifyingKey};
 use crate::error::AuthError;
 use crate::ports::PortError;
 use crate::store::{StoreError, UnixTime};
@@ -129,7 +129,7 @@ fn upstream(what: &str) -> impl Fn(PortError) -> ProviderError + '_ {
 /// can use, and every `kid` it names.
 #[derive(Debug)]
 struct ProviderKeys {
-    keys: Vec<VerifyingKey>,
+    keys: KeySet,
     kids: Vec<String>,
 }
 
@@ -142,10 +142,11 @@ impl ProviderKeys {
             .map(Vec::as_slice)
             .unwrap_or_default();
         Self {
-            keys: jwks
-                .iter()
-                .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok().flatten())
-                .collect(),
+            keys: KeySet::new(
+                jwks.iter()
+                    .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok().flatten())
+                    .collect(),
+            ),
             kids: jwks
                 .iter()
                 .filter_map(|jwk| jwk["kid"].as_str().map(str::to_owned))
@@ -157,20 +158,6 @@ impl ProviderKeys {
     /// may have rotated its keys, and a refetch is worth it.
     fn names(&self, kid: Option<&str>) -> bool {
         kid.is_none_or(|kid| self.kids.iter().any(|k| k == kid))
-    }
-
-    /// The one key that fits `alg` (and `kid`, if the token names one); `None` when there is
-    /// none or more than one.
-    fn single(&self, alg: jwt::Alg, kid: Option<&str>) -> Option<&VerifyingKey> {
-        let mut candidates = self
-            .keys
-            .iter()
-            .filter(|key| key.fits(alg))
-            .filter(|key| kid.is_none() || key.kid() == kid);
-        match (candidates.next(), candidates.next()) {
-            (Some(only), None) => Some(only),
-            _ => None,
-        }
     }
 }
 
@@ -384,7 +371,11 @@ impl<S: crate::ports::Store, C: crate::ports::Clock, P: Provider> Oidc<'_, S, C,
             return Ok(Err(TokenError::UnknownKey));
         };
         // Provider algorithms are checked by the platform: their keys carry a JWK to import.
-        let Some(jwk) = keys.single(alg, kid).and_then(VerifyingKey::platform_jwk) else {
+        let Some(jwk) = keys
+            .keys
+            .single(alg, kid)
+            .and_then(VerifyingKey::platform_jwk)
+        else {
             return Ok(Err(TokenError::UnknownKey));
         };
         let valid = self

@@ -31,8 +31,16 @@ struct ScriptedProvider {
     id_claims: RefCell<Value>,
     /// How many times the JWKS was fetched.
     jwks_fetches: Cell<u32>,
+    /// The JWKS it serves, when not its one RS256 key `k1`.
+    jwks: RefCell<Option<Value>>,
     /// The JWK text of each signature check.
     checked_with: RefCell<Vec<String>>,
+}
+
+/// An RSA JWK with a 2048-bit modulus of `byte`s (shorter RSA keys are not used); its value
+/// does not matter, as this provider's verify_signature only looks at the signature.
+fn rsa_jwk(kid: &str, byte: u8) -> Value {
+    json!({"kty": "RSA", "kid": kid, "n": URL_SAFE_NO_PAD.encode([byte; 256]), "e": "AQAB"})
 }
 
 fn jwt(header: Value, claims: &Value, signature: &[u8]) -> String {
@@ -57,9 +65,8 @@ impl Provider for ScriptedProvider {
             }),
             Some("/jwks") => {
                 self.jwks_fetches.set(self.jwks_fetches.get() + 1);
-                // A 2048-bit modulus (shorter RSA keys are not used); its value does not matter,
-                // as this provider's verify_signature only looks at the signature.
-                json!({"keys": [{"kty": "RSA", "kid": "k1", "n": URL_SAFE_NO_PAD.encode([0xab; 256]), "e": "AQAB"}]})
+                let scripted = self.jwks.borrow().clone();
+                scripted.unwrap_or_else(|| json!({"keys": [rsa_jwk("k1", 0xab)]}))
             }
             Some("/token") => {
                 let header = json!({"alg": "RS256", "kid": "k1"});
@@ -538,6 +545,37 @@ fn provider_tokens_are_checked_with_the_jwk_that_makes_the_key_from_one_jwks_fet
     let n = URL_SAFE_NO_PAD.encode([0xab; 256]);
     let expected = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB"}}"#);
     assert_eq!(*flow.app.provider.checked_with.borrow(), vec![expected; 3]);
+}
+
+#[test]
+fn a_hostile_jwks_key_is_left_out_and_a_kid_named_twice_verifies_nothing() {
+    let unknown_key = |jwks: Value| {
+        let flow = flow();
+        *flow.app.provider.jwks.borrow_mut() = Some(jwks);
+        let token = provider_access_token(&flow, "s-hostile", Some("at+jwt"));
+        let me = flow.send(Request::new("GET", &format!("{BASE}/me")).with_bearer(&token));
+        assert_eq!(me.status, 401);
+        detail(&me) == "token signed by an unknown key"
+    };
+    // k1 alone: the token's key is found (it is refused for its unknown user instead).
+    assert!(!unknown_key(json!({"keys": [rsa_jwk("k1", 0xab)]})));
+    // A malformed key, a weak one and one for encryption beside it: left out, k1 still serves.
+    let malformed = json!({"kty": "RSA", "kid": "k0", "n": "not base64url!", "e": "AQAB"});
+    let weak =
+        json!({"kty": "RSA", "kid": "k2", "n": URL_SAFE_NO_PAD.encode([0xab; 128]), "e": "AQAB"});
+    let mut encryption = rsa_jwk("k3", 0xcd);
+    encryption["use"] = "enc".into();
+    assert!(!unknown_key(
+        json!({"keys": [malformed, weak, encryption, rsa_jwk("k1", 0xab)]})
+    ));
+    // Two keys named k1: which one signed? Neither is used.
+    assert!(unknown_key(
+        json!({"keys": [rsa_jwk("k1", 0xab), rsa_jwk("k1", 0xcd)]})
+    ));
+    // The token's key only under a use we refuse: unknown.
+    let mut encryption = rsa_jwk("k1", 0xab);
+    encryption["use"] = "enc".into();
+    assert!(unknown_key(json!({"keys": [encryption]})));
 }
 
 #[test]
